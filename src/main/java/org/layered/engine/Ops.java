@@ -1,0 +1,256 @@
+package org.layered.engine;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.IValue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+
+/**
+ * The safe ops facade: tensor creation, dtype and device conversion, and the fused or dtype-taking ops, each routed
+ * so that no bf16 dtype ever reaches DJL's native layer (which aborts the JVM on it). Results belong to the
+ * current {@link TensorScope}.
+ */
+public final class Ops {
+    private Ops() {}
+
+    private static OpLibrary lib() {
+        return TorchEngine.get().ops();
+    }
+
+    private static PtNDManager scopeManager() {
+        return TensorScope.current().manager();
+    }
+
+    private static Tensor call(String method, IValue... args) {
+        return Tensor.wrap(lib().tensor(scopeManager(), method, args));
+    }
+
+    private static IValue iv(Tensor t) {
+        return IValue.from(t.nd());
+    }
+
+    /** libtorch ScalarType codes. */
+    static int torchCode(DType d) {
+        return switch (d) {
+            case U8 -> 0;
+            case I8 -> 1;
+            case I16 -> 2;
+            case I32 -> 3;
+            case I64 -> 4;
+            case F16 -> 5;
+            case F32 -> 6;
+            case F64 -> 7;
+            case BOOL -> 11;
+            case BF16 -> 15;
+        };
+    }
+
+    /** DJL types for the dtypes DJL can represent; BF16 deliberately has none. */
+    private static DataType djlType(DType d) {
+        return switch (d) {
+            case U8 -> DataType.UINT8;
+            case I8 -> DataType.INT8;
+            case I32 -> DataType.INT32;
+            case I64 -> DataType.INT64;
+            case F16 -> DataType.FLOAT16;
+            case F32 -> DataType.FLOAT32;
+            case F64 -> DataType.FLOAT64;
+            case BOOL -> DataType.BOOLEAN;
+            case I16, BF16 -> null;
+        };
+    }
+
+    // ---- creation -----------------------------------------------------------------------------------------------
+
+    /**
+     * A tensor over raw little-endian bytes (e.g. memory-mapped safetensors data, possibly split in chunks under
+     * 2 GiB). A single chunk of a DJL-representable type is used without copying: the tensor aliases the buffer,
+     * which is why tensors are never modified in place. bf16 and chunked data are assembled natively.
+     */
+    public static Tensor fromBytes(List<ByteBuffer> chunks, DType dtype, long[] shape, ComputeDevice device) {
+        long total = 0;
+        for (ByteBuffer b : chunks) {
+            total += b.remaining();
+        }
+        long expected = dtype.bytes();
+        for (long d : shape) {
+            expected = Math.multiplyExact(expected, d);
+        }
+        if (total != expected) {
+            throw new IllegalArgumentException("byte count " + total + " does not match " + dtype + " "
+                    + java.util.Arrays.toString(shape) + " (" + expected + " bytes)");
+        }
+        Tensor out;
+        try (TensorScope tmp = TensorScope.open()) {
+            DataType direct = djlType(dtype);
+            Tensor t;
+            if (chunks.size() == 1 && direct != null && chunks.get(0).isDirect()) {
+                t = Tensor.wrap(scopeManager().create(native_(chunks.get(0)), new Shape(shape), direct));
+            } else {
+                Tensor raw = rawBytes(chunks);
+                t = call("from_bytes", iv(raw), IValue.from((long) torchCode(dtype)), IValue.listFrom(shape));
+            }
+            out = tmp.keep(device.isCuda() ? to(t, device) : t);
+        }
+        return out;
+    }
+
+    private static Tensor rawBytes(List<ByteBuffer> chunks) {
+        PtNDManager m = scopeManager();
+        if (chunks.size() == 1) {
+            ByteBuffer b = chunks.get(0);
+            return Tensor.wrap(m.create(native_(b), new Shape(b.remaining()), DataType.UINT8));
+        }
+        IValue[] parts = new IValue[chunks.size()];
+        for (int i = 0; i < parts.length; i++) {
+            ByteBuffer b = chunks.get(i);
+            parts[i] = IValue.from(m.create(native_(b), new Shape(b.remaining()), DataType.UINT8));
+        }
+        return call("cat", IValue.listFrom(parts), IValue.from(0L));
+    }
+
+    private static ByteBuffer native_(ByteBuffer b) {
+        ByteBuffer d = b;
+        if (!b.isDirect()) {
+            d = ByteBuffer.allocateDirect(b.remaining());
+            d.put(b.duplicate());
+            d.flip();
+        }
+        return d.slice().order(ByteOrder.nativeOrder());
+    }
+
+    /** A float32 tensor holding {@code values} (copied) on {@code device}. */
+    public static Tensor fromFloats(float[] values, long[] shape, ComputeDevice device) {
+        Tensor t = Tensor.wrap(scopeManager().create(values, new Shape(shape)));
+        return device.isCuda() ? to(t, device) : t;
+    }
+
+    /** A float64 tensor. */
+    public static Tensor fromDoubles(double[] values, long[] shape, ComputeDevice device) {
+        Tensor t = Tensor.wrap(scopeManager().create(values, new Shape(shape)));
+        return device.isCuda() ? to(t, device) : t;
+    }
+
+    /** An int64 tensor. */
+    public static Tensor fromLongs(long[] values, long[] shape, ComputeDevice device) {
+        Tensor t = Tensor.wrap(scopeManager().create(values, new Shape(shape)));
+        return device.isCuda() ? to(t, device) : t;
+    }
+
+    /** A bool tensor. */
+    public static Tensor fromBooleans(boolean[] values, long[] shape, ComputeDevice device) {
+        Tensor t = Tensor.wrap(scopeManager().create(values, new Shape(shape)));
+        return device.isCuda() ? to(t, device) : t;
+    }
+
+    public static Tensor zeros(long[] shape, DType dtype, ComputeDevice device) {
+        return call("zeros", IValue.listFrom(shape), IValue.from((long) torchCode(dtype)),
+                IValue.from(device.torchName()));
+    }
+
+    public static Tensor full(long[] shape, double value, DType dtype, ComputeDevice device) {
+        return call("full", IValue.listFrom(shape), IValue.from(value), IValue.from((long) torchCode(dtype)),
+                IValue.from(device.torchName()));
+    }
+
+    /** Standard normal samples from DJL's generator (see {@link TorchEngine} for seeding). */
+    public static Tensor randomNormal(long[] shape, ComputeDevice device) {
+        NDArray r = scopeManager().randomNormal(0f, 1f, new Shape(shape), DataType.FLOAT32);
+        Tensor t = Tensor.wrap(r);
+        return device.isCuda() ? to(t, device) : t;
+    }
+
+    // ---- conversion ---------------------------------------------------------------------------------------------
+
+    /** The same values as {@code dtype} (a new tensor even when the dtype already matches). */
+    public static Tensor cast(Tensor x, DType dtype) {
+        return call("cast", iv(x), IValue.from((long) torchCode(dtype)));
+    }
+
+    /** {@code x} in {@code dtype}, or {@code x} itself when it already has it. */
+    public static Tensor as(Tensor x, DType dtype) {
+        return x.dtype() == dtype ? x : cast(x, dtype);
+    }
+
+    /** A copy on {@code device}. */
+    public static Tensor to(Tensor x, ComputeDevice device) {
+        return call("to_device", iv(x), IValue.from(device.torchName()));
+    }
+
+    // ---- fused and dtype-taking ops ---------------------------------------------------------------------------
+
+    public static Tensor concat(List<Tensor> xs, int axis) {
+        IValue[] parts = new IValue[xs.size()];
+        for (int i = 0; i < parts.length; i++) {
+            parts[i] = iv(xs.get(i));
+        }
+        return call("cat", IValue.listFrom(parts), IValue.from((long) axis));
+    }
+
+    public static Tensor softmax(Tensor x, int axis) {
+        return call("softmax", iv(x), IValue.from((long) axis));
+    }
+
+    /**
+     * Fused scaled-dot-product attention, {@code softmax(q k^T / sqrt(d) + mask) v}, on (..., L, d) tensors.
+     *
+     * @param mask null, a bool tensor (true = may attend) or an additive float tensor, broadcastable to (..., Lq, Lk)
+     */
+    public static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor mask) {
+        if (mask == null) {
+            return call("sdpa", iv(q), iv(k), iv(v));
+        }
+        Tensor m = mask.dtype() == DType.BOOL ? mask : as(mask, q.dtype());
+        return call("sdpa_masked", iv(q), iv(k), iv(v), iv(m));
+    }
+
+    /** {@code x / sqrt(mean(x^2, axis) + eps)}, computed in float32 and returned in x's dtype (no weight). */
+    public static Tensor rmsNormalize(Tensor x, int axis, double eps) {
+        return call("rms_normalize", iv(x), IValue.from((long) axis), IValue.from(eps));
+    }
+
+    /** {@code x / max(||x||_2 over axis, eps)} (torch.nn.functional.normalize). */
+    public static Tensor l2Normalize(Tensor x, int axis, double eps) {
+        return call("l2_normalize", iv(x), IValue.from((long) axis), IValue.from(eps));
+    }
+
+    /** LayerNorm over the last dimension without affine parameters. */
+    public static Tensor layerNorm(Tensor x, double eps) {
+        return call("layer_norm", iv(x), IValue.from(x.size(-1)), IValue.from(eps));
+    }
+
+    public static Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps) {
+        return call("group_norm", iv(x), IValue.from((long) groups), iv(weight), iv(bias), IValue.from(eps));
+    }
+
+    /** {@code x W^T + b} with the weight in PyTorch's [out, in] layout; {@code bias} may be null. */
+    public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        return bias == null ? call("linear", iv(x), iv(weight))
+                : call("linear_bias", iv(x), iv(weight), iv(bias));
+    }
+
+    /** 2-D convolution, weight [out, in, kh, kw]. */
+    public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding) {
+        return call("conv2d", iv(x), iv(weight), iv(bias), IValue.listFrom(stride, stride),
+                IValue.listFrom(padding, padding));
+    }
+
+    public static Tensor geluTanh(Tensor x) {
+        return call("gelu_tanh", iv(x));
+    }
+
+    public static Tensor silu(Tensor x) {
+        return call("silu", iv(x));
+    }
+
+    /** Nearest-neighbour resize of the last two dimensions of an (N, C, H, W) tensor. */
+    public static Tensor upsampleNearest(Tensor x, long height, long width) {
+        return call("upsample_nearest2d", iv(x), IValue.listFrom(height, width));
+    }
+}

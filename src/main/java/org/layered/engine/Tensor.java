@@ -1,0 +1,329 @@
+package org.layered.engine;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+
+import java.util.Arrays;
+
+/**
+ * A tensor as model code sees it: an immutable value on a device, owned by the {@link TensorScope} that was
+ * innermost when it was created.
+ *
+ * <p>Only operations that are safe for every dtype, bf16 included, are offered here; dtype conversions and
+ * dtype-taking ops (softmax and friends) are in {@link Ops}, which routes them through the TorchScript op library.
+ * The DJL array inside never leaves the engine package, so model code cannot reach a JVM-aborting DJL call.
+ */
+public final class Tensor implements AutoCloseable {
+    private PtNDArray nd;
+    private final DType dtype;
+
+    private Tensor(PtNDArray nd, DType dtype) {
+        this.nd = nd;
+        this.dtype = dtype;
+    }
+
+    /** Wraps a DJL result into the current scope. */
+    static Tensor wrap(NDArray result) {
+        TensorScope scope = TensorScope.current();
+        PtNDArray pt = (PtNDArray) result;
+        if (pt.getManager() != scope.manager()) {
+            pt.attach(scope.manager());
+        }
+        Tensor t = new Tensor(pt, dtypeOf(pt));
+        scope.register(t);
+        return t;
+    }
+
+    /** Our dtype for a DJL array; DJL reports bf16 tensors (made inside TorchScript) as UNKNOWN. */
+    static DType dtypeOf(NDArray a) {
+        DataType d = a.getDataType();
+        return switch (d) {
+            case FLOAT64 -> DType.F64;
+            case FLOAT32 -> DType.F32;
+            case FLOAT16 -> DType.F16;
+            case INT64 -> DType.I64;
+            case INT32 -> DType.I32;
+            case INT8 -> DType.I8;
+            case UINT8 -> DType.U8;
+            case BOOLEAN -> DType.BOOL;
+            case UNKNOWN -> DType.BF16;
+            default -> throw new EngineException("unsupported tensor type " + d);
+        };
+    }
+
+    PtNDArray nd() {
+        if (nd == null) {
+            throw new IllegalStateException("tensor was closed");
+        }
+        return nd;
+    }
+
+    void moveTo(TensorScope scope) {
+        nd().attach(scope.manager());
+    }
+
+    // ---- description -------------------------------------------------------------------------------------------
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public long[] shape() {
+        return nd().getShape().getShape();
+    }
+
+    /** Size of dimension {@code axis} (negative counts from the end). */
+    public long size(int axis) {
+        long[] s = shape();
+        return s[axis < 0 ? s.length + axis : axis];
+    }
+
+    public int rank() {
+        return nd().getShape().dimension();
+    }
+
+    public long numel() {
+        return nd().getShape().size();
+    }
+
+    public ComputeDevice device() {
+        return new ComputeDevice(nd().getDevice());
+    }
+
+    public boolean isClosed() {
+        return nd == null;
+    }
+
+    // ---- elementwise arithmetic (broadcasting as in torch) -----------------------------------------------------
+
+    public Tensor add(Tensor o) {
+        return wrap(nd().add(o.nd()));
+    }
+
+    public Tensor sub(Tensor o) {
+        return wrap(nd().sub(o.nd()));
+    }
+
+    public Tensor mul(Tensor o) {
+        return wrap(nd().mul(o.nd()));
+    }
+
+    public Tensor div(Tensor o) {
+        return wrap(nd().div(o.nd()));
+    }
+
+    public Tensor add(double v) {
+        return wrap(nd().add(v));
+    }
+
+    public Tensor mul(double v) {
+        return wrap(nd().mul(v));
+    }
+
+    public Tensor div(double v) {
+        return wrap(nd().div(v));
+    }
+
+    public Tensor neg() {
+        return wrap(nd().neg());
+    }
+
+    public Tensor exp() {
+        return wrap(nd().exp());
+    }
+
+    public Tensor sqrt() {
+        return wrap(nd().sqrt());
+    }
+
+    public Tensor square() {
+        return wrap(nd().square());
+    }
+
+    public Tensor pow(double p) {
+        return wrap(nd().pow(p));
+    }
+
+    public Tensor sin() {
+        return wrap(nd().sin());
+    }
+
+    public Tensor cos() {
+        return wrap(nd().cos());
+    }
+
+    public Tensor tanh() {
+        return wrap(nd().tanh());
+    }
+
+    public Tensor sigmoid() {
+        return wrap(nd().getNDArrayInternal().sigmoid());
+    }
+
+    public Tensor clamp(double min, double max) {
+        return wrap(nd().clip(min, max));
+    }
+
+    /** Elementwise maximum with another tensor. */
+    public Tensor maximum(Tensor o) {
+        return wrap(nd().maximum(o.nd()));
+    }
+
+    /** Matrix product with torch.matmul broadcasting. */
+    public Tensor matmul(Tensor o) {
+        return wrap(nd().matMul(o.nd()));
+    }
+
+    // ---- reductions ---------------------------------------------------------------------------------------------
+
+    public Tensor sum(int[] axes, boolean keepDims) {
+        return wrap(nd().sum(axes, keepDims));
+    }
+
+    public Tensor mean(int[] axes, boolean keepDims) {
+        return wrap(nd().mean(axes, keepDims));
+    }
+
+    /** Maximum over the axes. */
+    public Tensor max(int[] axes, boolean keepDims) {
+        return wrap(nd().max(axes, keepDims));
+    }
+
+    /** Largest absolute value over all elements, as a Java double (any dtype). */
+    public double maxAbs() {
+        try (TensorScope s = TensorScope.open()) {
+            Tensor f = Ops.cast(this, DType.F32);
+            return f.nd().abs().max().getFloat();
+        }
+    }
+
+    // ---- shape --------------------------------------------------------------------------------------------------
+
+    public Tensor reshape(long... shape) {
+        return wrap(nd().reshape(new Shape(shape)));
+    }
+
+    /** Reorders dimensions (torch.permute). */
+    public Tensor permute(int... axes) {
+        return wrap(nd().transpose(axes));
+    }
+
+    /** Swaps two dimensions (torch.transpose). */
+    public Tensor transpose(int a, int b) {
+        return wrap(nd().swapAxes(a, b));
+    }
+
+    /** Inserts a dimension of size 1. */
+    public Tensor unsqueeze(int axis) {
+        return wrap(nd().expandDims(axis));
+    }
+
+    /** Removes a dimension of size 1. */
+    public Tensor squeeze(int axis) {
+        return wrap(nd().squeeze(axis));
+    }
+
+    /** Elements {@code start <= i < end} along {@code axis}. */
+    public Tensor slice(int axis, long start, long end) {
+        int r = rank();
+        int a = axis < 0 ? r + axis : axis;
+        StringBuilder spec = new StringBuilder();
+        for (int i = 0; i < a; i++) {
+            spec.append(":,");
+        }
+        spec.append(start).append(':').append(end);
+        return wrap(nd().get(new NDIndex(spec.toString())));
+    }
+
+    /** Index expression in DJL/numpy syntax, e.g. {@code "..., 0::2"}. */
+    public Tensor get(String index, Object... args) {
+        return wrap(nd().get(new NDIndex(index, args)));
+    }
+
+    /** Rows of this tensor picked by an int64 index tensor along axis 0 (an embedding lookup). */
+    public Tensor take(Tensor indices) {
+        return wrap(nd().get(new NDIndex("{}", indices.nd())));
+    }
+
+    /** Repeats each element {@code n} times along {@code axis} (torch.repeat_interleave). */
+    public Tensor repeatInterleave(int axis, long n) {
+        return wrap(nd().repeat(axis, n));
+    }
+
+    /** Broadcast to {@code shape}. */
+    public Tensor broadcast(long... shape) {
+        return wrap(nd().broadcast(new Shape(shape)));
+    }
+
+    /**
+     * Constant padding, torch.nn.functional.pad order: pairs (before, after) for the last dimension first.
+     */
+    public Tensor pad(long[] pairs, double value) {
+        return wrap(nd().pad(new Shape(pairs), value));
+    }
+
+    /** A contiguous copy (needed before handing views to some native kernels). */
+    public Tensor copy() {
+        return wrap(nd().duplicate());
+    }
+
+    // ---- comparisons (bool results) ----------------------------------------------------------------------------
+
+    public Tensor gt(double v) {
+        return wrap(nd().gt(v));
+    }
+
+    // ---- reading back -------------------------------------------------------------------------------------------
+
+    /** All elements as float32 (any floating dtype; bf16 and fp16 are widened exactly). */
+    public float[] toFloats() {
+        if (dtype == DType.F32) {
+            return nd().toFloatArray();
+        }
+        try (TensorScope s = TensorScope.open()) {
+            return Ops.cast(this, DType.F32).nd().toFloatArray();
+        }
+    }
+
+    /** All elements as float64 (float32 and float64 tensors). */
+    public double[] toDoubles() {
+        try (TensorScope s = TensorScope.open()) {
+            return Ops.cast(this, DType.F64).nd().toDoubleArray();
+        }
+    }
+
+    /** All elements as longs (integer and bool tensors). */
+    public long[] toLongs() {
+        if (dtype == DType.I64) {
+            return nd().toLongArray();
+        }
+        try (TensorScope s = TensorScope.open()) {
+            return Ops.cast(this, DType.I64).nd().toLongArray();
+        }
+    }
+
+    /** The single element as a double. */
+    public double item() {
+        float[] f = toFloats();
+        if (f.length != 1) {
+            throw new IllegalStateException("item() on a tensor of shape " + Arrays.toString(shape()));
+        }
+        return f[0];
+    }
+
+    @Override
+    public void close() {
+        if (nd != null) {
+            nd.close();
+            nd = null;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor" + (nd == null ? "(closed)" : Arrays.toString(shape()) + " " + dtype + " " + device());
+    }
+}
