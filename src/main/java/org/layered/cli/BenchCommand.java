@@ -1,0 +1,49 @@
+package org.layered.cli;
+
+import org.layered.bench.LoadBench;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+
+/** {@code layered bench --suite NAME}: the benchmarks (speed and memory are measured here, not in unit tests). */
+final class BenchCommand implements CliCommand {
+    @Override
+    public String name() {
+        return "bench";
+    }
+
+    @Override
+    public String summary() {
+        return "run a benchmark (load)";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: layered bench --suite load [--size-gib G] [--dir DIR]
+
+                  --suite load    write a synthetic bf16 checkpoint and compare mapped loading (bf16, float32)
+                                  with a plain sequential read of the same file: seconds, RSS, ratios
+                  --size-gib G    checkpoint size for 'load' (default 1.0)
+                  --dir DIR       scratch folder (default: the system temp folder)
+                """;
+    }
+
+    @Override
+    public Set<String> flags() {
+        return Set.of("suite", "size-gib", "dir");
+    }
+
+    @Override
+    public int run(CliArgs args, PrintStream out, PrintStream err) throws Exception {
+        String suite = args.required("suite");
+        Path dir = args.has("dir") ? args.path("dir") : Files.createTempDirectory("layered-bench");
+        switch (suite) {
+            case "load" -> LoadBench.run(Double.parseDouble(args.string("size-gib", "1.0")), dir, out);
+            default -> throw new CliArgs.UsageException("unknown suite '" + suite + "' (load)");
+        }
+        return 0;
+    }
+}
