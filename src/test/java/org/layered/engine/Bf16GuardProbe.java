@@ -24,6 +24,10 @@ public final class Bf16GuardProbe {
     }
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("raw-djl-control")) {
+            rawDjlControl();
+            return;
+        }
         ComputeDevice cpu = ComputeDevice.CPU;
         try (TensorScope s = TensorScope.open()) {
             Tensor f = Ops.fromFloats(new float[] {0.5f, -1f, 2f, 3f, -4f, 5f, 6f, 7f}, new long[] {2, 4}, cpu);
@@ -95,6 +99,17 @@ public final class Bf16GuardProbe {
             run("zeros", () -> Ops.zeros(new long[] {2, 2}, DType.BF16, cpu));
             run("full", () -> Ops.full(new long[] {2, 2}, 3.0, DType.BF16, cpu));
         }
+        System.out.println("BF16-GUARD-OK");
+    }
+
+    /** The call the facade exists to prevent: DJL asked for bf16. Expected to abort this JVM (exit 134). */
+    private static void rawDjlControl() {
+        run("raw DJL toType(BFLOAT16)", () -> {
+            try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+                m.ones(new ai.djl.ndarray.types.Shape(2)).toType(ai.djl.ndarray.types.DataType.BFLOAT16, false);
+            }
+            return null;
+        });
         System.out.println("BF16-GUARD-OK");
     }
 }

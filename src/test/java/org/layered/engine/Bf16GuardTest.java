@@ -10,22 +10,44 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every facade op on bf16, in a child JVM so that a native abort fails this test instead of killing the run. */
 class Bf16GuardTest {
-    @Test
-    void everyFacadeOpSurvivesBf16() throws Exception {
+    private record Child(int exit, String output, String lastOp) {}
+
+    private static Child probe(String... args) throws Exception {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(List.of(java, "-Dai.djl.offline=true", "-cp",
+        List<String> cmd = new java.util.ArrayList<>(List.of(java, "-Dai.djl.offline=true", "-cp",
                 System.getProperty("java.class.path"), Bf16GuardProbe.class.getName()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.redirectErrorStream(true);
-        pb.redirectOutput(File.createTempFile("bf16-guard", ".log"));
+        File log = File.createTempFile("bf16-guard", ".log");
+        log.deleteOnExit();
+        pb.redirectOutput(log);
         Process p = pb.start();
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child JVM timed out");
-        String out = Files.readString(pb.redirectOutput().file().toPath(), StandardCharsets.UTF_8);
+        String out = Files.readString(log.toPath(), StandardCharsets.UTF_8);
         String last = out.lines().filter(l -> l.startsWith("op ")).reduce((a, b) -> b).orElse("(none)");
-        assertEquals(0, p.exitValue(), "child JVM died (exit " + p.exitValue() + ") at " + last + ":\n" + out);
-        assertTrue(out.contains("BF16-GUARD-OK"), out);
+        return new Child(p.exitValue(), out, last);
+    }
+
+    @Test
+    void everyFacadeOpSurvivesBf16() throws Exception {
+        Child c = probe();
+        assertEquals(0, c.exit(), "child JVM died (exit " + c.exit() + ") at " + c.lastOp() + ":\n" + c.output());
+        assertTrue(c.output().contains("BF16-GUARD-OK"), c.output());
+    }
+
+    /** Control: the harness does see an abort, so the test above can fail. */
+    @Test
+    void rawDjlBf16RequestAbortsTheChildAndIsReported() throws Exception {
+        Child c = probe("raw-djl-control");
+        assertNotEquals(0, c.exit(), "expected DJL 0.36 to abort on a bf16 dtype request:\n" + c.output());
+        assertFalse(c.output().contains("BF16-GUARD-OK"));
+        assertEquals("op raw DJL toType(BFLOAT16)", c.lastOp());
     }
 }

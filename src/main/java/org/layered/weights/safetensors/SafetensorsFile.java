@@ -157,13 +157,13 @@ public final class SafetensorsFile implements AutoCloseable {
             root = StrictJson.parse(text);
         } catch (StrictJson.Error e) {
             List<String> p = e.path;
-            if (p.size() == 1 && e.getMessage().startsWith("duplicate key")) {
+            if (e.duplicate && p.size() == 1) {
                 throw new SafetensorsFormatException(path, p.get(0), "tensor name appears twice in the header "
                         + "(a JSON reader would silently keep only one of them)", REDOWNLOAD);
             }
             String tensor = p.isEmpty() || p.get(0).equals("__metadata__") ? null : p.get(0);
-            throw new SafetensorsFormatException(path, tensor, "header is not valid JSON: " + e.getMessage()
-                    + (p.isEmpty() ? "" : " (at " + String.join(".", p) + ")"), REDOWNLOAD);
+            throw new SafetensorsFormatException(path, tensor, (e.duplicate ? "header has a " : "header is not "
+                    + "valid JSON: ") + e.getMessage(), REDOWNLOAD);
         }
         if (!(root instanceof Map)) {
             throw new SafetensorsFormatException(path, null, "header is " + StrictJson.typeName(root)

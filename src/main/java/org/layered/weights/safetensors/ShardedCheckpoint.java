@@ -2,6 +2,7 @@ package org.layered.weights.safetensors;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +28,9 @@ import java.util.stream.Stream;
  * two shards is an error. Thread-safe.
  */
 public final class ShardedCheckpoint implements AutoCloseable {
+    /** Weight file names that diffusers ({@code diffusion_pytorch_model}) and transformers ({@code model}) save. */
+    static final List<String> STANDARD_NAMES = List.of("diffusion_pytorch_model.safetensors", "model.safetensors");
+
     private static final String INDEX_SUFFIX = ".safetensors.index.json";
 
     private final Path source;
@@ -52,8 +56,10 @@ public final class ShardedCheckpoint implements AutoCloseable {
 
     /**
      * Opens a checkpoint. A file is used as given (an index if its name ends with {@code .json}, else one
-     * safetensors file). In a folder, a {@code *.safetensors.index.json} is preferred; without one the folder must
-     * hold exactly one {@code *.safetensors} file.
+     * safetensors file). In a folder, a {@code *.safetensors.index.json} is preferred; without one, a file with a
+     * standard name ({@code diffusion_pytorch_model.safetensors}, then {@code model.safetensors}) is used, as the
+     * Python loaders do, even beside other safetensors files; otherwise the folder must hold exactly one
+     * {@code *.safetensors} file.
      *
      * @throws SafetensorsFormatException if the folder is ambiguous or empty, the index is malformed, a shard is
      *     missing or disagrees with the index, or a file is not valid safetensors
@@ -85,6 +91,13 @@ public final class ShardedCheckpoint implements AutoCloseable {
                 throw new SafetensorsFormatException(dirOrFile, null, "folder has no *.safetensors file and no "
                         + "*" + INDEX_SUFFIX, "download the component's weights into this folder");
             }
+            for (String standard : STANDARD_NAMES) {
+                // diffusers and transformers load these names and ignore other files in the folder
+                Path p = dirOrFile.resolve(standard);
+                if (plain.contains(p)) {
+                    return openSingle(p);
+                }
+            }
             if (plain.size() > 1) {
                 throw new SafetensorsFormatException(dirOrFile, null, "folder has several *.safetensors files "
                         + fileNames(plain) + " but no *" + INDEX_SUFFIX + " saying how they fit together",
@@ -115,9 +128,9 @@ public final class ShardedCheckpoint implements AutoCloseable {
         } catch (StrictJson.Error e) {
             List<String> p = e.path;
             String tensor = p.size() == 2 && p.get(0).equals("weight_map") ? p.get(1) : null;
-            throw new SafetensorsFormatException(index, tensor, "index is not valid JSON: " + e.getMessage()
-                    + (p.isEmpty() ? "" : " (at " + String.join(".", p) + ")"), redo);
-        } catch (java.nio.charset.MalformedInputException e) {
+            throw new SafetensorsFormatException(index, tensor, (e.duplicate ? "index has a " : "index is not "
+                    + "valid JSON: ") + e.getMessage(), redo);
+        } catch (MalformedInputException e) {
             throw new SafetensorsFormatException(index, null, "index is not valid UTF-8", redo, e);
         }
         if (!(root instanceof Map<?, ?> rootMap)) {

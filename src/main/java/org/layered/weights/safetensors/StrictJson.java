@@ -47,14 +47,19 @@ final class StrictJson {
         }
     }
 
-    /** A syntax error or duplicate key; {@link #path} holds the keys leading to the offending place. */
+    /**
+     * A syntax error or a duplicate key; {@link #path} holds the object keys leading to the offending place, and the
+     * message says where (line, column or JSON path) without naming the document.
+     */
     static final class Error extends Exception {
         private static final long serialVersionUID = 1L;
         final transient List<String> path;
+        final boolean duplicate;
 
-        Error(String message, List<String> path) {
+        Error(String message, List<String> path, boolean duplicate) {
             super(message);
             this.path = List.copyOf(path);
+            this.duplicate = duplicate;
         }
     }
 
@@ -69,15 +74,26 @@ final class StrictJson {
         try {
             Object value = read(reader, path, 0);
             if (reader.peek() != JsonToken.END_DOCUMENT) {
-                throw new Error("unexpected content after the JSON value", path);
+                throw new Error("unexpected content after the JSON value", path, false);
             }
             return value;
         } catch (IOException | IllegalStateException | NumberFormatException e) {
-            // Gson adds a second line pointing to its troubleshooting guide; one line is enough here.
-            String msg = String.valueOf(e.getMessage());
-            int nl = msg.indexOf('\n');
-            throw new Error("invalid JSON: " + (nl >= 0 ? msg.substring(0, nl) : msg), path);
+            throw new Error(gsonMessage(e), path, false);
         }
+    }
+
+    /** Gson's message, on one line and without advice about its own API that would puzzle an end user. */
+    private static String gsonMessage(Exception e) {
+        String msg = String.valueOf(e.getMessage());
+        int nl = msg.indexOf('\n'); // Gson adds a line pointing to its troubleshooting guide
+        if (nl >= 0) {
+            msg = msg.substring(0, nl);
+        }
+        if (msg.startsWith("Use JsonReader.setStrictness") || msg.startsWith("Use JsonReader.setLenient")) {
+            int at = msg.indexOf(" at line ");
+            msg = "malformed JSON" + (at >= 0 ? msg.substring(at) : "");
+        }
+        return msg;
     }
 
     private static Object read(JsonReader r, List<String> path, int depth) throws IOException, Error {
@@ -85,7 +101,7 @@ final class StrictJson {
         switch (token) {
             case BEGIN_OBJECT: {
                 if (depth >= MAX_DEPTH) {
-                    throw new Error("JSON nested more than " + MAX_DEPTH + " levels deep", path);
+                    throw new Error("JSON nested more than " + MAX_DEPTH + " levels deep at " + where(path), path, false);
                 }
                 Map<String, Object> map = new LinkedHashMap<>();
                 r.beginObject();
@@ -93,7 +109,7 @@ final class StrictJson {
                     String key = r.nextName();
                     path.add(key);
                     if (map.containsKey(key)) {
-                        throw new Error("duplicate key '" + key + "'", path);
+                        throw new Error("duplicate key '" + key + "' at " + where(path), path, true);
                     }
                     map.put(key, read(r, path, depth + 1));
                     path.remove(path.size() - 1);
@@ -103,7 +119,7 @@ final class StrictJson {
             }
             case BEGIN_ARRAY: {
                 if (depth >= MAX_DEPTH) {
-                    throw new Error("JSON nested more than " + MAX_DEPTH + " levels deep", path);
+                    throw new Error("JSON nested more than " + MAX_DEPTH + " levels deep at " + where(path), path, false);
                 }
                 List<Object> list = new ArrayList<>();
                 r.beginArray();
@@ -123,8 +139,13 @@ final class StrictJson {
                 r.nextNull();
                 return NULL;
             default:
-                throw new Error("unexpected JSON token " + token, path);
+                throw new Error("unexpected JSON token " + token + " at " + where(path), path, false);
         }
+    }
+
+    /** A JSON path such as {@code $.a.dtype}, for messages. */
+    static String where(List<String> path) {
+        return path.isEmpty() ? "$" : "$." + String.join(".", path);
     }
 
     /** A short human description of a parsed value's JSON type, for error messages. */
