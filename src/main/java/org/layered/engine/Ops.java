@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.JniUtils;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -159,10 +160,24 @@ public final class Ops {
                 IValue.from(device.torchName()));
     }
 
-    /** Standard normal samples from DJL's generator (see {@link TorchEngine} for seeding). */
+    /** Standard normal float32 samples from libtorch's default generator (benchmarks, random test weights). */
     public static Tensor randomNormal(long[] shape, ComputeDevice device) {
-        NDArray r = scopeManager().randomNormal(0f, 1f, new Shape(shape), DataType.FLOAT32);
-        Tensor t = Tensor.wrap(r);
+        Tensor t = Tensor.wrap(scopeManager().randomNormal(0f, 1f, new Shape(shape), DataType.FLOAT32));
+        return device.isCuda() ? to(t, device) : t;
+    }
+
+    /**
+     * Standard normal float32 samples drawn on the CPU from libtorch's default generator after seeding it with
+     * {@code seed} — the same numbers as {@code torch.randn(shape, generator=torch.Generator("cpu").manual_seed(seed))}
+     * in Python, which is how diffusers draws initial noise. The generator is process-global, hence the lock.
+     */
+    public static Tensor seededNormal(long seed, long[] shape, ComputeDevice device) {
+        Tensor t;
+        synchronized (Ops.class) {
+            JniUtils.setSeed(seed);
+            NDArray r = scopeManager().randomNormal(0f, 1f, new Shape(shape), DataType.FLOAT32);
+            t = Tensor.wrap(r);
+        }
         return device.isCuda() ? to(t, device) : t;
     }
 

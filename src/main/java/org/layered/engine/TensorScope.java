@@ -22,23 +22,78 @@ public final class TensorScope implements AutoCloseable {
 
     private final PtNDManager manager;
     private final TensorScope parent;
-    private final Thread owner;
+    private final Thread owner; // null for a detached scope
+    private int activations;
     private List<Tensor> tensors = new ArrayList<>();
     private boolean closed;
 
-    private TensorScope(TensorScope parent) {
+    private TensorScope(TensorScope parent, Thread owner) {
         this.parent = parent;
-        this.owner = Thread.currentThread();
-        TorchEngine.get();
+        this.owner = owner;
         this.manager = TorchEngine.get().call(() -> (PtNDManager) NDManager.newBaseManager());
     }
 
     /** Opens a scope nested in the current one (or a root scope) on this thread. */
     public static TensorScope open() {
         Deque<TensorScope> stack = STACK.get();
-        TensorScope s = new TensorScope(stack.peek());
+        TensorScope s = new TensorScope(stack.peek(), Thread.currentThread());
         stack.push(s);
         return s;
+    }
+
+    /**
+     * A scope for long-lived tensors (a model's weights) that is not on any thread's stack, so it never captures
+     * tensors by accident and may be closed from any thread. Fill it while it is {@link #activate() active}.
+     */
+    public static TensorScope detached() {
+        return new TensorScope(null, null);
+    }
+
+    /**
+     * Makes this detached scope the current one on this thread until the returned handle is closed (the scope
+     * itself stays open): {@code try (TensorScope.Activation a = weights.activate()) { load... }}.
+     */
+    public Activation activate() {
+        if (owner != null) {
+            throw new IllegalStateException("only a detached scope can be activated; this one is already open");
+        }
+        if (closed) {
+            throw new IllegalStateException("scope is closed");
+        }
+        Deque<TensorScope> stack = STACK.get();
+        stack.push(this);
+        activations++;
+        return new Activation(this, stack);
+    }
+
+    /** Handle of an {@link #activate() activation}; closing it deactivates the scope without closing it. */
+    public static final class Activation implements AutoCloseable {
+        private final TensorScope scope;
+        private final Deque<TensorScope> stack;
+        private boolean done;
+
+        private Activation(TensorScope scope, Deque<TensorScope> stack) {
+            this.scope = scope;
+            this.stack = stack;
+        }
+
+        @Override
+        public void close() {
+            if (done) {
+                return;
+            }
+            if (stack.peek() != scope) {
+                throw new IllegalStateException("TensorScopes must be closed innermost first");
+            }
+            stack.pop();
+            scope.activations--;
+            done = true;
+        }
+    }
+
+    /** How many scopes are open on this thread (0 outside any); tests use it to show a run unwound fully. */
+    public static int depth() {
+        return STACK.get().size();
     }
 
     /** The innermost open scope of this thread. */
@@ -66,7 +121,7 @@ public final class TensorScope implements AutoCloseable {
      */
     public Tensor keep(Tensor t) {
         if (parent == null) {
-            throw new IllegalStateException("a root scope has no enclosing scope to keep tensors in");
+            throw new IllegalStateException("a root or detached scope has no enclosing scope to keep tensors in");
         }
         if (tensors.remove(t)) {
             t.moveTo(parent);
@@ -82,18 +137,24 @@ public final class TensorScope implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }
-        if (Thread.currentThread() != owner) {
-            throw new IllegalStateException("a TensorScope must be closed on the thread that opened it");
+        if (owner == null) {
+            if (activations > 0) {
+                throw new IllegalStateException("a detached scope cannot be closed while it is active");
+            }
+        } else {
+            if (Thread.currentThread() != owner) {
+                throw new IllegalStateException("a TensorScope must be closed on the thread that opened it");
+            }
+            Deque<TensorScope> stack = STACK.get();
+            if (stack.peek() != this) {
+                throw new IllegalStateException("TensorScopes must be closed innermost first");
+            }
+            stack.pop();
         }
-        Deque<TensorScope> stack = STACK.get();
-        if (stack.peek() != this) {
-            throw new IllegalStateException("TensorScopes must be closed innermost first");
-        }
-        stack.pop();
         closed = true;
         for (Tensor t : tensors) {
             t.close();

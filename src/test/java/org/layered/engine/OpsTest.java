@@ -180,4 +180,43 @@ class OpsTest {
             assertTrue(maxDiff(ln, x.sub(mu).div(var.add(1e-6).sqrt())) < 1e-5);
         }
     }
+
+    @Test
+    void seededNormalReproducesTorchRandnWithASeededCpuGenerator() {
+        // Reference: torch.randn((1, 3, 16, 4, 5), generator=torch.Generator("cpu").manual_seed(777)).flatten(),
+        // elements 0, 1, 17 and 959, computed with PyTorch 1.13.1 (Debian python3-torch) — how diffusers draws noise.
+        try (TensorScope s = TensorScope.open()) {
+            float[] f = Ops.seededNormal(777, new long[] {1, 3, 16, 4, 5}, CPU).toFloats();
+            assertEquals(960, f.length);
+            assertEquals(0.18738971650600433f, f[0]);
+            assertEquals(-0.09800377488136292f, f[1]);
+            assertEquals(0.7708218693733215f, f[17]);
+            assertEquals(0.5199238657951355f, f[959]);
+            assertArrayEquals(f, Ops.seededNormal(777, new long[] {1, 3, 16, 4, 5}, CPU).toFloats());
+        }
+    }
+
+    @Test
+    void detachedScopeHoldsLongLivedTensorsOffTheStack() throws Exception {
+        TensorScope weights = TensorScope.detached();
+        Tensor w;
+        try (TensorScope.Activation a = weights.activate()) {
+            assertEquals(1, TensorScope.depth());
+            try (TensorScope tmp = TensorScope.open()) {
+                w = tmp.keep(Ops.fromFloats(new float[] {1, 2, 3}, new long[] {3}, CPU).mul(2.0));
+            }
+        }
+        assertEquals(0, TensorScope.depth(), "deactivated: no longer current");
+        try (TensorScope s = TensorScope.open()) {
+            Tensor y = w.add(1.0);
+            assertArrayEquals(new float[] {3, 5, 7}, y.toFloats());
+            assertEquals(1, s.size(), "results go to the caller's scope, not the weights'");
+        }
+        // closed from another thread, as a model closed by a GUI thread would be
+        Thread t = new Thread(weights::close);
+        t.start();
+        t.join();
+        assertTrue(w.isClosed());
+        assertThrows(IllegalStateException.class, weights::activate);
+    }
 }
