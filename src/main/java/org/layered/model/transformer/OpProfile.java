@@ -1,0 +1,123 @@
+package org.layered.model.transformer;
+
+import org.layered.engine.Ops;
+import org.layered.engine.Tensor;
+
+/**
+ * Routes the transformer's matmul-class ops (linear layers, fused attention) and, when enabled, accumulates their
+ * wall time and FLOPs, so that a benchmark can tell matmul/attention time from everything else (elementwise ops,
+ * norms, RoPE, copies, Java). Times are exact on the CPU, where ops are synchronous; on CUDA they would only count
+ * kernel launches. Not thread-safe: one profile per forward at a time.
+ */
+public final class OpProfile {
+    /** A profile that only forwards the calls. */
+    public static final OpProfile OFF = new OpProfile(false);
+
+    private final boolean enabled;
+    private long linearNanos;
+    private long attentionNanos;
+    private double linearFlops;
+    private double attentionFlops;
+    private long linearCalls;
+    private long attentionCalls;
+
+    /** Groups of the non-matmul work, timed by {@link #section}. */
+    public enum Section {
+        /** LayerNorm and the AdaLN {@code x * (1 + scale) + shift}. */
+        NORM_MODULATE,
+        /** Per-head RMS norm of q and k. */
+        QK_NORM,
+        /** Layer3D rotation of q and k. */
+        ROPE,
+        /** Joining text and image q/k/v, and the attention output's permute back. */
+        JOIN_SPLIT,
+        /** Gated residual additions. */
+        RESIDUAL,
+        /** GELU-tanh and SiLU. */
+        ACTIVATION
+    }
+
+    private final long[] sectionNanos = new long[Section.values().length];
+
+    private OpProfile(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    /** Runs {@code body}, adding its wall time to {@code section} when recording. */
+    public Tensor section(Section section, java.util.function.Supplier<Tensor> body) {
+        if (!enabled) {
+            return body.get();
+        }
+        long t0 = System.nanoTime();
+        Tensor y = body.get();
+        sectionNanos[section.ordinal()] += System.nanoTime() - t0;
+        return y;
+    }
+
+    /** Seconds spent in {@code section}. */
+    public double sectionSeconds(Section section) {
+        return sectionNanos[section.ordinal()] / 1e9;
+    }
+
+    /** A new, recording profile. */
+    public static OpProfile recording() {
+        return new OpProfile(true);
+    }
+
+    /** {@code x W^T + b}. */
+    public Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        if (!enabled) {
+            return Ops.linear(x, weight, bias);
+        }
+        long t0 = System.nanoTime();
+        Tensor y = Ops.linear(x, weight, bias);
+        linearNanos += System.nanoTime() - t0;
+        linearCalls++;
+        double rows = x.numel() / (double) x.size(-1);
+        linearFlops += 2.0 * rows * weight.size(0) * weight.size(1);
+        return y;
+    }
+
+    /** Fused SDPA on (B, H, T, d). */
+    public Tensor attention(Tensor q, Tensor k, Tensor v, Tensor mask) {
+        if (!enabled) {
+            return Ops.attention(q, k, v, mask);
+        }
+        long t0 = System.nanoTime();
+        Tensor y = Ops.attention(q, k, v, mask);
+        attentionNanos += System.nanoTime() - t0;
+        attentionCalls++;
+        double bh = q.numel() / (double) (q.size(-2) * q.size(-1));
+        // q k^T and p v: 2 * Tq * Tk * d multiply-adds each
+        attentionFlops += 4.0 * bh * q.size(-2) * k.size(-2) * q.size(-1);
+        return y;
+    }
+
+    public boolean enabled() {
+        return enabled;
+    }
+
+    public double linearSeconds() {
+        return linearNanos / 1e9;
+    }
+
+    public double attentionSeconds() {
+        return attentionNanos / 1e9;
+    }
+
+    public double linearFlops() {
+        return linearFlops;
+    }
+
+    public double attentionFlops() {
+        return attentionFlops;
+    }
+
+    public long linearCalls() {
+        return linearCalls;
+    }
+
+    public long attentionCalls() {
+        return attentionCalls;
+    }
+}
