@@ -109,11 +109,15 @@ public final class Ops {
             return Tensor.wrap(m.create(native_(b), new Shape(b.remaining()), DataType.UINT8));
         }
         IValue[] parts = new IValue[chunks.size()];
-        for (int i = 0; i < parts.length; i++) {
-            ByteBuffer b = chunks.get(i);
-            parts[i] = IValue.from(m.create(native_(b), new Shape(b.remaining()), DataType.UINT8));
+        try {
+            for (int i = 0; i < parts.length; i++) {
+                ByteBuffer b = chunks.get(i);
+                parts[i] = IValue.from(m.create(native_(b), new Shape(b.remaining()), DataType.UINT8));
+            }
+            return call("cat", IValue.listFrom(parts), IValue.from(0L));
+        } finally {
+            closeAll(parts);
         }
-        return call("cat", IValue.listFrom(parts), IValue.from(0L));
     }
 
     private static ByteBuffer native_(ByteBuffer b) {
@@ -202,10 +206,22 @@ public final class Ops {
 
     public static Tensor concat(List<Tensor> xs, int axis) {
         IValue[] parts = new IValue[xs.size()];
-        for (int i = 0; i < parts.length; i++) {
-            parts[i] = iv(xs.get(i));
+        try {
+            for (int i = 0; i < parts.length; i++) {
+                parts[i] = iv(xs.get(i));
+            }
+            return call("cat", IValue.listFrom(parts), IValue.from((long) axis));
+        } finally {
+            closeAll(parts); // a list IValue does not own its elements' handles: each holds a tensor reference
         }
-        return call("cat", IValue.listFrom(parts), IValue.from((long) axis));
+    }
+
+    private static void closeAll(IValue[] values) {
+        for (IValue v : values) {
+            if (v != null) {
+                v.close();
+            }
+        }
     }
 
     public static Tensor softmax(Tensor x, int axis) {
@@ -250,12 +266,31 @@ public final class Ops {
                 : call("linear_bias", iv(x), iv(weight), iv(bias));
     }
 
-    /** 2-D convolution, weight [out, in, kh, kw]. */
+    /**
+     * 2-D convolution, weight [out, in, kh, kw]. On the CPU, reduced-precision inputs are convolved in float32 and
+     * the result rounded once: libtorch 2.7.1's oneDNN bf16 3x3 convolution returns wrong, run-to-run different
+     * values on some CPUs (seen on an AVX512-BF16 AMD EPYC), and float32 accumulation is what a correct bf16 kernel
+     * computes anyway.
+     */
     public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding) {
+        boolean reduced = x.dtype() == DType.BF16 || x.dtype() == DType.F16;
+        if (reduced && !x.device().isCuda()) {
+            try (TensorScope s = TensorScope.open()) {
+                Tensor y = conv2d(cast(x, DType.F32), cast(weight, DType.F32), cast(bias, DType.F32), stride,
+                        padding);
+                return s.keep(cast(y, x.dtype()));
+            }
+        }
         return call("conv2d", iv(x), iv(weight), iv(bias), IValue.listFrom(stride, stride),
                 IValue.listFrom(padding, padding));
     }
 
+    /** Exact (erf) GELU. */
+    public static Tensor gelu(Tensor x) {
+        return call("gelu", iv(x));
+    }
+
+    /** GELU with the tanh approximation. */
     public static Tensor geluTanh(Tensor x) {
         return call("gelu_tanh", iv(x));
     }

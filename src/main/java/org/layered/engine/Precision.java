@@ -8,7 +8,9 @@ public enum Precision {
     /** float32 compute: the default on CPU, where bf16 matmuls are slow through DJL and fp16 is 60-80x slower. */
     FLOAT32(DType.F32),
     /** bfloat16 compute: the default on CUDA, as upstream runs the model. */
-    BFLOAT16(DType.BF16);
+    BFLOAT16(DType.BF16),
+    /** float64 compute: for reference reruns that bound the float32 rounding error, never for production. */
+    FLOAT64(DType.F64);
 
     private final DType dtype;
 

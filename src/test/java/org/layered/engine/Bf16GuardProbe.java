@@ -93,6 +93,7 @@ public final class Bf16GuardProbe {
             run("linearBias", () -> Ops.linear(b, w, Ops.zeros(new long[] {2}, DType.BF16, cpu)));
             run("conv2d", () -> Ops.conv2d(b.reshape(1, 2, 2, 2), w.reshape(2, 2, 1, 2).slice(3, 0, 1),
                     Ops.zeros(new long[] {2}, DType.BF16, cpu), 1, 0));
+            run("gelu", () -> Ops.gelu(b));
             run("geluTanh", () -> Ops.geluTanh(b));
             run("silu", () -> Ops.silu(b));
             run("upsampleNearest", () -> Ops.upsampleNearest(b.reshape(1, 1, 2, 4), 4, 8));
