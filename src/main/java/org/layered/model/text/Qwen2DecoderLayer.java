@@ -95,6 +95,19 @@ public final class Qwen2DecoderLayer {
      */
     static Tensor forward(Qwen2TextConfig c, GroupWeights w, Tensor x, Tensor cos, Tensor sin, Tensor mask,
             Tap tap) {
+        return forward(c, w, x, cos, sin, mask, null, -1, tap);
+    }
+
+    /**
+     * Runs the layer with an optional KV cache: the new keys and values (after RoPE, before the GQA repeat) are
+     * appended to layer {@code layer} of {@code cache} and the queries attend to all cached ones.
+     *
+     * @param mask  bool (B, 1, L, past + L), true = may attend; null only for a single query token (L = 1), which
+     *              sees every cached key (computed with the query heads grouped per KV head, no repeat)
+     * @param cache null for no cache (then {@code mask} is (B, 1, L, L))
+     */
+    static Tensor forward(Qwen2TextConfig c, GroupWeights w, Tensor x, Tensor cos, Tensor sin, Tensor mask,
+            KvCache cache, int layer, Tap tap) {
         long b = x.size(0);
         long l = x.size(1);
         int hd = c.headDim();
@@ -110,11 +123,26 @@ public final class Qwen2DecoderLayer {
         k = MultimodalRope.apply(k, cos, sin);
         tap.tensor("q_rot", q);
         tap.tensor("k_rot", k);
-        if (c.kvGroups() > 1) { // repeat_kv: KV head i serves query heads i*g .. i*g+g-1
-            k = k.repeatInterleave(1, c.kvGroups());
-            v = v.repeatInterleave(1, c.kvGroups());
+        if (cache != null) {
+            Tensor[] kv = cache.append(layer, k, v);
+            k = kv[0];
+            v = kv[1];
         }
-        Tensor a = Ops.attention(q, k, v, mask); // scale 1/sqrt(headDim)
+        Tensor a;
+        if (mask == null && l == 1 && c.kvGroups() > 1) {
+            // one query token: its g query heads per KV head become g query rows of that head (no repeat_kv copy)
+            Tensor qg = q.reshape(b, c.numKvHeads(), c.kvGroups(), hd);
+            a = Ops.attention(qg, k, v, null).reshape(b, c.numHeads(), 1, hd);
+        } else {
+            if (mask == null && l != 1) {
+                throw new IllegalArgumentException("a mask is needed for " + l + " query tokens");
+            }
+            if (c.kvGroups() > 1) { // repeat_kv: KV head i serves query heads i*g .. i*g+g-1
+                k = k.repeatInterleave(1, c.kvGroups());
+                v = v.repeatInterleave(1, c.kvGroups());
+            }
+            a = Ops.attention(q, k, v, mask); // scale 1/sqrt(headDim)
+        }
         a = a.transpose(1, 2).reshape(b, l, (long) c.numHeads() * hd);
         x = x.add(Ops.linear(a, w.get(O_W), w.find(O_B)));
 

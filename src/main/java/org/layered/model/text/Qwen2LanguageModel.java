@@ -45,6 +45,10 @@ public final class Qwen2LanguageModel implements AutoCloseable {
     private final WeightGroup normGroup;
     private final MultimodalRope rope;
     private final WeightResidency residency;
+    private final ResidencyPolicy policy;
+    private final String headName;
+    private WeightResidency headResidency;
+    private WeightGroup headGroup;
 
     /**
      * Opens a text encoder folder ({@code config.json} + single or sharded safetensors).
@@ -95,6 +99,18 @@ public final class Qwen2LanguageModel implements AutoCloseable {
         List<WeightGroup> all = new ArrayList<>(layerGroups);
         all.add(normGroup);
         this.residency = residency.build(source, all, dtype, device);
+        this.policy = residency;
+        this.headName = detectHead(source, prefix);
+    }
+
+    /** {@code lm_head.weight} (or the tied embedding when the checkpoint has no head), null when absent. */
+    private static String detectHead(WeightSource source, String prefix) {
+        for (String n : List.of("lm_head.weight", "model.lm_head.weight", "language_model.lm_head.weight")) {
+            if (source.contains(n)) {
+                return n;
+            }
+        }
+        return null;
     }
 
     /**
@@ -212,11 +228,121 @@ public final class Qwen2LanguageModel implements AutoCloseable {
         return out;
     }
 
+    /** Token embeddings {@code embed_tokens(ids)}: (n, hidden) in the compute dtype, in the current scope. */
+    public Tensor embedTokens(long[] ids) throws IOException {
+        return embed.lookup(ids, dtype, device);
+    }
+
+    /**
+     * The forward pass over input embeddings with a KV cache ({@code Qwen2_5_VLTextModel.forward} with
+     * {@code inputs_embeds}, {@code position_ids}, {@code past_key_values}): the new tokens attend causally to the
+     * cached ones and to each other, their keys and values are appended to {@code cache}. No padding (one
+     * unpadded sequence per row).
+     *
+     * @param embeds     (B, L, hidden) input embeddings in the compute dtype
+     * @param positions  (3, B, L) M-RoPE position ids of the new tokens
+     * @param cache      the cache (empty for the prefill); its length grows by L
+     * @param checkpoint called before each layer (e.g. to throw on cancellation); may be null
+     * @return the last hidden state (after the final norm) of the new tokens, (B, L, hidden), in the current scope
+     */
+    public Tensor forwardCached(Tensor embeds, long[][][] positions, KvCache cache, Runnable checkpoint,
+            TextForwardObserver observer) throws IOException {
+        if (cache.layers() != layerGroups.size()) {
+            throw new IllegalArgumentException("the cache has " + cache.layers() + " layers, the model "
+                    + layerGroups.size());
+        }
+        long b = embeds.size(0);
+        int l = (int) embeds.size(1);
+        int past = cache.length();
+        Tensor out;
+        try (TensorScope work = TensorScope.open()) {
+            Tensor hidden = embeds;
+            observer.tensor(0, "inputs_embeds", hidden);
+            Tensor[] cs = rope.cosSin(positions, dtype, device);
+            observer.tensor(0, "rope.cos", cs[0]);
+            observer.tensor(0, "rope.sin", cs[1]);
+            Tensor mask = null;
+            if (l > 1) {
+                int t = past + l;
+                boolean[] m = new boolean[(int) b * l * t];
+                for (int bi = 0; bi < b; bi++) {
+                    for (int q = 0; q < l; q++) {
+                        int row = (bi * l + q) * t;
+                        for (int k = 0; k <= past + q; k++) {
+                            m[row + k] = true;
+                        }
+                    }
+                }
+                mask = Ops.fromBooleans(m, new long[] {b, 1, l, t}, device);
+            }
+            for (int layer = 0; layer < layerGroups.size(); layer++) {
+                if (checkpoint != null) {
+                    checkpoint.run();
+                }
+                String name = "layer" + layer;
+                Tensor next;
+                try (TensorScope ls = TensorScope.open()) {
+                    GroupWeights w = residency.acquire(layerGroups.get(layer));
+                    next = ls.keep(Qwen2DecoderLayer.forward(config, w, hidden, cs[0], cs[1], mask, cache, layer,
+                            (local, t) -> observer.tensor(0, name + "." + local, t)));
+                }
+                if (hidden != embeds) {
+                    hidden.close();
+                }
+                hidden = next;
+                observer.tensor(0, name + ".output", hidden);
+            }
+            try (TensorScope ls = TensorScope.open()) {
+                Tensor weight = residency.acquire(normGroup).get("norm.weight");
+                out = ls.keep(Qwen2DecoderLayer.rmsNorm(hidden, weight, config.rmsNormEps()));
+            }
+            observer.tensor(0, "norm", out);
+            work.keep(out);
+        }
+        return out;
+    }
+
+    /** Whether the checkpoint has {@code lm_head.weight} (needed for generation). */
+    public boolean hasLmHead() {
+        return headName != null;
+    }
+
+    /**
+     * {@code lm_head(hidden)}: (..., vocab) in the compute dtype, in the current scope. The head's weights are
+     * materialised on first use, as the model's residency policy says.
+     *
+     * @throws IllegalStateException when the checkpoint has no {@code lm_head.weight}
+     */
+    public synchronized Tensor logits(Tensor hidden) throws IOException {
+        if (headName == null) {
+            throw new IllegalStateException(source.describe() + " has no lm_head.weight: this text encoder "
+                    + "checkpoint cannot generate text");
+        }
+        if (headResidency == null) {
+            Qwen2DecoderLayer.check(source, headName, new long[] {config.vocabSize(), config.hiddenSize()});
+            int dot = headName.lastIndexOf("weight");
+            headGroup = new WeightGroup("lm head", headName.substring(0, dot), List.of("weight"));
+            headResidency = policy.build(source, List.of(headGroup), dtype, device);
+        }
+        Tensor out;
+        try (TensorScope s = TensorScope.open()) {
+            out = s.keep(Ops.linear(Ops.as(hidden, dtype), headResidency.acquire(headGroup).get("weight"), null));
+        }
+        return out;
+    }
+
     /** Frees materialised weights and, if owned, closes the weight source. */
     @Override
     public void close() throws IOException {
         try {
-            residency.close();
+            try {
+                residency.close();
+            } finally {
+                if (headResidency != null) {
+                    headResidency.close();
+                    headResidency = null;
+                }
+            }
         } finally {
             if (ownsSource) {
                 source.close();
