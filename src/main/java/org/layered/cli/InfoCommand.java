@@ -1,6 +1,12 @@
 package org.layered.cli;
 
 import org.layered.engine.DType;
+import org.layered.store.DownloadProgress;
+import org.layered.store.ModelRef;
+import org.layered.store.ModelStore;
+import org.layered.store.ModelVerifier;
+import org.layered.store.ResolvedModel;
+import org.layered.store.Sizes;
 import org.layered.weights.config.ConfigException;
 import org.layered.weights.config.JsonConfig;
 import org.layered.weights.config.ModelIndex;
@@ -14,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -21,10 +28,24 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * {@code layered info --model DIR}: lists a model's components, their tensors, dtypes and sizes, validating every
- * safetensors header (offsets, sizes, truncation) and config file on the way.
+ * {@code layered info --model DIR|REPO}: lists a model's components, their tensors, dtypes and sizes, validating
+ * every safetensors header (offsets, sizes, truncation) and config file on the way. A repository id is resolved
+ * through the model store (HF cache, plugin cache); {@code --verify true} recomputes file hashes.
  */
 final class InfoCommand implements CliCommand {
+    private final Map<String, String> env;
+    private final Path userHome;
+
+    InfoCommand() {
+        this(System.getenv(), Path.of(System.getProperty("user.home", ".")));
+    }
+
+    /** For tests: a given environment (HF_HUB_CACHE, HF_HOME, ...) and home folder. */
+    InfoCommand(Map<String, String> env, Path userHome) {
+        this.env = env;
+        this.userHome = userHome;
+    }
+
     @Override
     public String name() {
         return "info";
@@ -38,28 +59,125 @@ final class InfoCommand implements CliCommand {
     @Override
     public String usage() {
         return """
-                usage: layered info --model DIR
+                usage: layered info --model DIR|REPO[@REV] [--verify true|false] [--cache DIR]
 
                   --model DIR   a diffusers model folder (with model_index.json or component folders such as
-                                vae/ and transformer/), one component folder, or one .safetensors file
+                                vae/ and transformer/), one component folder, or one .safetensors file;
+                                or a hub repository id such as Qwen/Qwen-Image-Layered, found in the
+                                Hugging Face cache (HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub)
+                                or the plugin's cache (see 'layered fetch')
+                  --verify B    true: recompute the sha256 (LFS files) or git hash of every file and compare
+                                it with the name the hub gave it (HF cache blobs); default false
+                  --cache DIR   another cache folder (Hugging Face hub layout) to search first
 
                 Prints each component with its tensor table (name, dtype, shape, bytes) and totals. Every
                 safetensors header is validated; a damaged or truncated file ends the command with a one-line
-                error naming the file, and exit status 1.
+                error naming the file, and exit status 1. For a repository id it first reports which of the
+                model's components are present; a model that is not found or incomplete, or a file that fails
+                verification, ends with exit status 1.
                 """;
     }
 
     @Override
     public Set<String> flags() {
-        return Set.of("model");
+        return Set.of("model", "verify", "cache");
     }
 
     @Override
     public int run(CliArgs args, PrintStream out, PrintStream err) throws Exception {
-        Path model = args.path("model");
-        if (!Files.exists(model)) {
-            throw new IOException(model + ": no such file or folder (give --model the model folder)");
+        String ref = args.required("model");
+        String v = args.string("verify", "false").strip().toLowerCase(Locale.ROOT);
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new CliArgs.UsageException("--verify must be true or false, got '" + v + "'");
         }
+        boolean verify = v.equals("true");
+        ModelStore.Config cfg = new ModelStore.Config().env(env).userHome(userHome);
+        if (args.has("cache")) {
+            cfg.addCache(args.path("cache"));
+        }
+        ModelStore store = new ModelStore(cfg);
+        ModelRef r;
+        try {
+            r = ModelRef.parse(ref);
+        } catch (IllegalArgumentException e) {
+            r = null;
+        }
+        if (r == null || r.isPath() || (r.isShortId() && store.descriptor(r.repo()).isEmpty())) {
+            Path model = args.path("model");
+            if (!Files.exists(model)) {
+                throw new IOException(model + ": no such file or folder (give --model the model folder)");
+            }
+            describe(model, Map.of(), out);
+            if (verify) {
+                verify(model, out, err);
+            }
+            return 0;
+        }
+        ResolvedModel m = store.resolve(ref);
+        out.println("reference: " + m.summary());
+        for (String note : m.notes()) {
+            out.println("  " + note);
+        }
+        Map<String, String> skip = new LinkedHashMap<>();
+        if (m.descriptor() != null) {
+            out.printf(Locale.ROOT, "expected: %s, %d components, about %s in bf16, licence %s%n",
+                    m.descriptor().repo(), m.descriptor().components().size(),
+                    Sizes.si(m.descriptor().weightBytes()), m.descriptor().licence().spdx());
+            for (ResolvedModel.ComponentStatus c : m.components()) {
+                String state = c.state().name().toLowerCase(Locale.ROOT);
+                out.printf(Locale.ROOT, "  %-13s %-10s %10s%s%s%n", c.name(), state, Sizes.si(c.bytesOnDisk()),
+                        c.component().bytes() > 0 ? " of " + (c.component().approximate() ? "~" : "")
+                                + Sizes.si(c.component().bytes()) : "",
+                        c.component().required() ? "" : " (optional: " + c.component().neededFor() + ")");
+                for (String missing : c.missingFiles()) {
+                    out.println("      missing " + missing);
+                }
+                for (String w : c.warnings()) {
+                    out.println("      warning: " + w);
+                }
+                if (c.state() != ResolvedModel.State.PRESENT) {
+                    skip.put(c.name(), state);
+                }
+            }
+        }
+        describe(m.root(), skip, out);
+        if (verify) {
+            verify(m.root(), out, err);
+        }
+        m.requireComplete();
+        return 0;
+    }
+
+    private static void verify(Path model, PrintStream out, PrintStream err) throws IOException {
+        // hashing 58 GB takes minutes: a line on stderr every 10 s, none for small models
+        long start = System.nanoTime();
+        long[] last = {start};
+        ModelVerifier.Report rep = ModelVerifier.verify(model, s -> {
+            long now = System.nanoTime();
+            if (now - last[0] >= 10_000_000_000L && s.phase() == DownloadProgress.Phase.VERIFYING) {
+                last[0] = now;
+                err.println("verifying: " + s.format());
+            }
+        }, null);
+        for (ModelVerifier.FileCheck f : rep.files()) {
+            String detail = switch (f.status()) {
+                case OK -> "";
+                case MISMATCH -> " expected " + f.expected() + ", got " + f.actual();
+                case MISSING -> " (unreadable or dangling link)";
+                case UNVERIFIABLE -> " (no reference hash: not an HF-cache blob)";
+            };
+            out.printf(Locale.ROOT, "verify: %-12s %-8s %s (%s)%s%n", f.status().name(), f.algorithm(), f.path(),
+                    bytes(f.size()), detail);
+        }
+        out.println("verify: " + rep.summary());
+        if (!rep.passed()) {
+            List<String> bad = rep.files().stream().filter(f -> f.status() == ModelVerifier.Status.MISMATCH
+                    || f.status() == ModelVerifier.Status.MISSING).map(ModelVerifier.FileCheck::path).toList();
+            throw new IOException("verification failed for " + bad.size() + " file(s): " + String.join(", ", bad));
+        }
+    }
+
+    private void describe(Path model, Map<String, String> skip, PrintStream out) throws IOException {
         List<Path> components = new ArrayList<>();
         if (Files.isRegularFile(model) || hasWeights(model)) {
             components.add(model);
@@ -74,6 +192,10 @@ final class InfoCommand implements CliCommand {
                     out.println("component " + name + cls + ": not present");
                     continue;
                 }
+                if (skip.containsKey(name)) {
+                    out.println("component " + name + cls + ": " + skip.get(name) + ", not read");
+                    continue;
+                }
                 Path dir = index.componentDir(name);
                 if (hasWeights(dir)) {
                     components.add(dir);
@@ -81,7 +203,7 @@ final class InfoCommand implements CliCommand {
                     out.println("component " + name + cls + ": " + describeFiles(dir));
                 }
             }
-            if (components.isEmpty()) {
+            if (components.isEmpty() && skip.isEmpty()) {
                 throw new IOException(model + ": no safetensors weights found in any component folder");
             }
         }
@@ -94,7 +216,6 @@ final class InfoCommand implements CliCommand {
         }
         out.printf(Locale.ROOT, "total: %d tensors, %s in %d component(s); all files valid%n", grandCount,
                 bytes(grandTotal), components.size());
-        return 0;
     }
 
     private static boolean hasWeights(Path dir) throws IOException {
