@@ -13,6 +13,16 @@ public final class ProcessMemory {
         return field("VmRSS:");
     }
 
+    /** Resident anonymous memory (heap, native allocations): what a leak grows. */
+    public static long anonMiB() {
+        return field("RssAnon:");
+    }
+
+    /** Resident file-backed memory (mapped weights in the page cache: reclaimable). */
+    public static long fileMiB() {
+        return field("RssFile:");
+    }
+
     /** Peak resident set since start (VmHWM). */
     public static long peakRssMiB() {
         return field("VmHWM:");

@@ -14,7 +14,10 @@ public final class LayeredMain {
 
     LayeredMain() {
         add(new InfoCommand());
+        add(new FetchCommand());
+        add(new DecomposeCommand());
         add(new BenchCommand());
+        add(new CaptionCommand());
     }
 
     private void add(CliCommand c) {

@@ -3,9 +3,6 @@ package org.layered.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -14,28 +11,18 @@ import static org.junit.jupiter.api.Assertions.*;
 class LayeredMainTest {
     private static final Path GOLDEN = Path.of("src/test/resources/golden");
 
-    private record Result(int code, String out, String err) {}
-
-    private static Result run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = new LayeredMain().run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    }
-
     @Test
     void helpListsCommands() {
-        Result r = run("--help");
+        CliRun r = CliRun.of("--help");
         assertEquals(0, r.code());
         assertTrue(r.out().contains("info"));
         assertTrue(r.out().contains("bench"));
-        assertTrue(run("info", "--help").out().contains("--model DIR"));
+        assertTrue(CliRun.of("info", "--help").out().contains("--model DIR"));
     }
 
     @Test
     void infoPrintsTheTensorTableOfAComponentFolder() {
-        Result r = run("info", "--model", GOLDEN.resolve("vae").toString());
+        CliRun r = CliRun.of("info", "--model", GOLDEN.resolve("vae").toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("194 tensors"), r.out());
         assertTrue(r.out().contains("AutoencoderKLQwenImage"), r.out());
@@ -57,7 +44,7 @@ class LayeredMainTest {
                  "transformer": ["diffusers", "QwenImageTransformer2DModel"],
                  "text_encoder": ["transformers", "Qwen2_5_VLForConditionalGeneration"]}
                 """);
-        Result r = run("info", "--model", dir.toString());
+        CliRun r = CliRun.of("info", "--model", dir.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("(QwenImageLayeredPipeline)"));
         assertTrue(r.out().contains("component text_encoder [transformers Qwen2_5_VLForConditionalGeneration]: "
@@ -72,7 +59,7 @@ class LayeredMainTest {
         byte[] full = Files.readAllBytes(GOLDEN.resolve("vae/diffusion_pytorch_model.safetensors"));
         Path bad = dir.resolve("diffusion_pytorch_model.safetensors");
         Files.write(bad, java.util.Arrays.copyOf(full, full.length - 1000));
-        Result r = run("info", "--model", dir.toString());
+        CliRun r = CliRun.of("info", "--model", dir.toString());
         assertEquals(1, r.code());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().contains(bad.toString()), r.err());
@@ -81,11 +68,11 @@ class LayeredMainTest {
 
     @Test
     void usageErrorsExitWithTwo() {
-        assertEquals(2, run("frobnicate").code());
-        assertEquals(2, run("info").code());
-        Result r = run("info", "--modle", "x");
+        assertEquals(2, CliRun.of("frobnicate").code());
+        assertEquals(2, CliRun.of("info").code());
+        CliRun r = CliRun.of("info", "--modle", "x");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("unknown option --modle"));
-        assertEquals(1, run("info", "--model", "/nonexistent/model").code());
+        assertEquals(1, CliRun.of("info", "--model", "/nonexistent/model").code());
     }
 }

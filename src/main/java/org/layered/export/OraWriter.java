@@ -1,0 +1,197 @@
+package org.layered.export;
+
+import org.layered.image.RgbaImage;
+import org.layered.layers.LayerStack;
+
+import javax.imageio.ImageIO;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * OpenRaster ({@code .ora}, freedesktop.org draft 0.0.5), the layered format GIMP, Krita and MyPaint open natively.
+ *
+ * <p>Zip layout, in this order:
+ * <ol>
+ *   <li>{@code mimetype}: first entry, stored (not compressed), no extra field, content {@code image/openraster},
+ *       so the media type sits at byte 38 of the file;</li>
+ *   <li>{@code stack.xml}: {@code <image version w h xres yres>} with one {@code <stack>} whose {@code <layer>}
+ *       elements list the <em>topmost layer first</em> (the spec's order), each with {@code src}, {@code name},
+ *       {@code x=0 y=0}, {@code opacity=1.0}, {@code visibility="visible"} and
+ *       {@code composite-op="svg:src-over"};</li>
+ *   <li>{@code data/layer-1.png .. data/layer-N.png}: full-canvas straight-alpha RGBA PNGs, layer-1 = bottom;</li>
+ *   <li>{@code mergedimage.png}: the full-size composite;</li>
+ *   <li>{@code Thumbnails/thumbnail.png}: the composite scaled (premultiplied box filter) to at most 256 px on the
+ *       long side, aspect ratio kept.</li>
+ * </ol>
+ */
+public final class OraWriter implements LayerExporter {
+    public static final String MIMETYPE = "image/openraster";
+    public static final int THUMBNAIL_MAX = 256;
+
+    @Override
+    public String format() {
+        return "ora";
+    }
+
+    @Override
+    public String extension() {
+        return "ora";
+    }
+
+    @Override
+    public void write(LayerStack stack, List<String> layerNames, Path file) throws IOException {
+        ExportSupport.check(stack);
+        List<String> names = LayerNames.resolve(layerNames, stack.size());
+        RgbaImage first = stack.layers().get(0);
+        int w = first.width();
+        int h = first.height();
+        Path part = ExportSupport.partFile(file);
+        try {
+            // ISO-8859-1 entry names (all ASCII here) keep the UTF-8 flag out of the headers, like other ORA writers.
+            try (OutputStream fo = new BufferedOutputStream(Files.newOutputStream(part), 1 << 16);
+                 ZipOutputStream zip = new ZipOutputStream(fo, StandardCharsets.ISO_8859_1)) {
+                putStored(zip, "mimetype", MIMETYPE.getBytes(StandardCharsets.US_ASCII));
+                putDeflated(zip, "stack.xml", stackXml(w, h, names).getBytes(StandardCharsets.UTF_8));
+                for (int i = 0; i < stack.size(); i++) {
+                    putStored(zip, layerSrc(i), png(stack.layers().get(i)));
+                }
+                RgbaImage composite = ExportSupport.composite(stack);
+                putStored(zip, "mergedimage.png", png(composite));
+                putStored(zip, "Thumbnails/thumbnail.png", png(thumbnail(composite, THUMBNAIL_MAX)));
+            }
+            ExportSupport.commit(part, file);
+        } catch (IOException | RuntimeException e) {
+            ExportSupport.discard(part);
+            throw e;
+        }
+    }
+
+    /** {@code data/layer-(index+1).png}; index 0 = bottom. */
+    static String layerSrc(int index) {
+        return "data/layer-" + (index + 1) + ".png";
+    }
+
+    static String stackXml(int w, int h, List<String> names) {
+        StringBuilder x = new StringBuilder(256 + 160 * names.size());
+        x.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        x.append("<image version=\"0.0.5\" w=\"").append(w).append("\" h=\"").append(h)
+                .append("\" xres=\"72\" yres=\"72\">\n");
+        x.append("  <stack>\n");
+        for (int i = names.size() - 1; i >= 0; i--) { // topmost first
+            x.append("    <layer name=\"").append(escape(names.get(i))).append("\" src=\"").append(layerSrc(i))
+                    .append("\" x=\"0\" y=\"0\" opacity=\"1.0\" visibility=\"visible\""
+                            + " composite-op=\"svg:src-over\"/>\n");
+        }
+        x.append("  </stack>\n");
+        x.append("</image>\n");
+        return x.toString();
+    }
+
+    private static String escape(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 8);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '&' -> b.append("&amp;");
+                case '<' -> b.append("&lt;");
+                case '>' -> b.append("&gt;");
+                case '"' -> b.append("&quot;");
+                case '\'' -> b.append("&apos;");
+                default -> b.append(c);
+            }
+        }
+        return b.toString();
+    }
+
+    /**
+     * {@code image} scaled so that its long side is at most {@code max} (unchanged when it already fits), by
+     * averaging premultiplied colour over each target pixel's source box, so transparent pixels leave no fringes.
+     */
+    static RgbaImage thumbnail(RgbaImage image, int max) {
+        int w = image.width();
+        int h = image.height();
+        if (w <= max && h <= max) {
+            return image;
+        }
+        int tw;
+        int th;
+        if (w >= h) {
+            tw = max;
+            th = (int) Math.max(1, Math.round((double) h * max / w));
+        } else {
+            th = max;
+            tw = (int) Math.max(1, Math.round((double) w * max / h));
+        }
+        byte[] src = image.rgba();
+        byte[] out = new byte[tw * th * 4];
+        for (int ty = 0; ty < th; ty++) {
+            int y0 = (int) ((long) ty * h / th);
+            int y1 = Math.max(y0 + 1, (int) ((long) (ty + 1) * h / th));
+            for (int tx = 0; tx < tw; tx++) {
+                int x0 = (int) ((long) tx * w / tw);
+                int x1 = Math.max(x0 + 1, (int) ((long) (tx + 1) * w / tw));
+                long r = 0;
+                long g = 0;
+                long b = 0;
+                long a = 0;
+                for (int y = y0; y < y1; y++) {
+                    int p = (y * w + x0) * 4;
+                    for (int x = x0; x < x1; x++, p += 4) {
+                        int pa = src[p + 3] & 0xFF;
+                        r += (long) (src[p] & 0xFF) * pa;
+                        g += (long) (src[p + 1] & 0xFF) * pa;
+                        b += (long) (src[p + 2] & 0xFF) * pa;
+                        a += pa;
+                    }
+                }
+                long count = (long) (y1 - y0) * (x1 - x0);
+                int o = (ty * tw + tx) * 4;
+                if (a > 0) {
+                    out[o] = (byte) ((r + a / 2) / a);
+                    out[o + 1] = (byte) ((g + a / 2) / a);
+                    out[o + 2] = (byte) ((b + a / 2) / a);
+                }
+                out[o + 3] = (byte) ((a + count / 2) / count);
+            }
+        }
+        return new RgbaImage(tw, th, out);
+    }
+
+    private static byte[] png(RgbaImage image) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(Math.max(1024, image.width() * image.height()));
+        if (!ImageIO.write(image.toBufferedImage(), "png", bytes)) {
+            throw new IOException("no PNG writer available in this Java runtime");
+        }
+        return bytes.toByteArray();
+    }
+
+    private static void putStored(ZipOutputStream zip, String name, byte[] data) throws IOException {
+        ZipEntry e = new ZipEntry(name);
+        e.setMethod(ZipEntry.STORED);
+        e.setSize(data.length);
+        e.setCompressedSize(data.length);
+        CRC32 crc = new CRC32();
+        crc.update(data);
+        e.setCrc(crc.getValue());
+        zip.putNextEntry(e);
+        zip.write(data);
+        zip.closeEntry();
+    }
+
+    private static void putDeflated(ZipOutputStream zip, String name, byte[] data) throws IOException {
+        ZipEntry e = new ZipEntry(name);
+        e.setMethod(ZipEntry.DEFLATED);
+        zip.putNextEntry(e);
+        zip.write(data);
+        zip.closeEntry();
+    }
+}

@@ -1,0 +1,319 @@
+package org.layered.pipeline;
+
+import org.layered.engine.ComputeDevice;
+import org.layered.engine.DType;
+import org.layered.engine.Ops;
+import org.layered.engine.Precision;
+import org.layered.engine.Tensor;
+import org.layered.engine.TensorScope;
+import org.layered.image.ImageTensors;
+import org.layered.image.RgbaImage;
+import org.layered.layers.LayerStack;
+import org.layered.model.text.CaptionProgress;
+import org.layered.model.text.GenerationConfig;
+import org.layered.model.text.ImageCaptioner;
+import org.layered.model.transformer.QwenImageTransformer;
+import org.layered.model.transformer.ResidencyPolicy;
+import org.layered.model.vae.RgbaVae;
+import org.layered.weights.SafetensorsWeights;
+import org.layered.weights.config.ModelIndex;
+import org.layered.weights.safetensors.TensorValues;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Qwen-Image-Layered decomposition, as diffusers' {@code QwenImageLayeredPipeline.__call__}: image → bucket-sized
+ * RGBA → condition latents; noise for N+1 frames; flow-match Euler steps with true CFG; frame 0 (the regenerated
+ * composite) dropped; N layers decoded to straight-alpha RGBA, bottom to top.
+ *
+ * <p>Every stage runs in its own tensor scope; each step keeps only the new latents, so memory stays flat over the
+ * steps and a cancelled or failed run leaves nothing allocated.
+ */
+public final class DecomposePipeline implements AutoCloseable {
+    private final ModelIndex model;
+    private final ComputeDevice device;
+    private final Precision precision;
+    private final RgbaVae vae;
+    private final QwenImageTransformer transformer;
+    private final FlowMatchEulerScheduler scheduler;
+    private final Function<DecomposePipeline, PromptEncoding> promptEncoderFactory;
+    private final long transformerBytes;
+    private PromptEncoding promptEncoder;
+
+    private DecomposePipeline(ModelIndex model, ComputeDevice device, Precision precision, RgbaVae vae,
+            QwenImageTransformer transformer, FlowMatchEulerScheduler scheduler,
+            Function<DecomposePipeline, PromptEncoding> promptEncoderFactory, long transformerBytes) {
+        this.transformerBytes = transformerBytes;
+        this.model = model;
+        this.device = device;
+        this.precision = precision;
+        this.vae = vae;
+        this.transformer = transformer;
+        this.scheduler = scheduler;
+        this.promptEncoderFactory = promptEncoderFactory;
+    }
+
+    /**
+     * Opens the model folder's scheduler, VAE and transformer on {@code device}. The text encoder is opened only
+     * when a prompt must be encoded: through {@code promptEncoders}, or when that is null, from the folder's
+     * {@code text_encoder/} and {@code tokenizer/}.
+     */
+    public static DecomposePipeline open(Path modelDir, ComputeDevice device, Precision precision,
+            Function<DecomposePipeline, PromptEncoding> promptEncoders) throws IOException {
+        ModelIndex index = ModelIndex.read(modelDir);
+        FlowMatchEulerScheduler scheduler = new FlowMatchEulerScheduler(
+                FlowMatchSchedulerConfig.read(index.componentDir("scheduler")));
+        RgbaVae vae = RgbaVae.load(index.componentDir("vae"), device, precision);
+        try {
+            Path dir = index.componentDir("transformer");
+            long bytes;
+            try (SafetensorsWeights w = SafetensorsWeights.open(dir)) {
+                // stored bf16 -> compute dtype: what the transformer needs while the text encoder may still be held
+                bytes = w.checkpoint().totalBytes() / 2 * precision.dtype().bytes();
+            }
+            QwenImageTransformer transformer = QwenImageTransformer.load(dir,
+                    new QwenImageTransformer.Options(device, precision, ResidencyPolicy.auto()));
+            return new DecomposePipeline(index, device, precision, vae, transformer, scheduler, promptEncoders,
+                    bytes);
+        } catch (IOException | RuntimeException e) {
+            vae.close();
+            throw e;
+        }
+    }
+
+    public ModelIndex model() {
+        return model;
+    }
+
+    public ComputeDevice device() {
+        return device;
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    /**
+     * Decomposes {@code image}.
+     *
+     * @param given    tensors supplied instead of computed (embeddings, initial noise); {@link GivenInputs#NONE}
+     * @throws Cancellation.CancelledException when {@code cancel} was triggered; nothing stays allocated
+     */
+    public Decomposition run(RgbaImage image, DecomposeSettings settings, GivenInputs given,
+            ProgressListener progress, Cancellation cancel) throws IOException {
+        Map<String, Double> seconds = new LinkedHashMap<>();
+        StageClock clock = new StageClock(progress, cancel, seconds);
+        long seed = settings.seed() != null ? settings.seed() : new SecureRandom().nextLong() & Long.MAX_VALUE;
+        DecomposeSettings used = settings.withSeed(seed);
+        int n = settings.layers();
+        DType dtype = precision.dtype();
+
+        try (TensorScope run = TensorScope.open()) {
+            clock.start("preprocess");
+            ResolutionBucket bucket = ResolutionBucket.forImage(settings.resolution(), image.width(), image.height());
+            RgbaImage resized = bucket.fit(image);
+            Tensor pixels = ImageTensors.preprocess(resized, device);
+
+            clock.start("encode prompt");
+            String prompt = given.prompt() != null ? "" : settings.prompt();
+            boolean captioned = given.prompt() == null && settings.wantsCaption();
+            if (captioned) {
+                clock.start("caption");
+                prompt = caption(resized, cancel);
+                clock.start("encode prompt");
+            }
+            boolean wantNegative = given.negative() == null && settings.negativePrompt() != null
+                    && settings.cfgScale() > 1;
+            List<String> toEncode = new ArrayList<>();
+            if (given.prompt() == null) {
+                toEncode.add(prompt);
+            }
+            if (wantNegative) {
+                toEncode.add(settings.negativePrompt());
+            }
+            List<TextConditioning> encoded = toEncode.isEmpty() ? List.of() : promptEncoder().encode(toEncode);
+            TextConditioning positive = given.prompt() != null ? given.prompt() : encoded.get(0);
+            TextConditioning negative = given.negative() != null ? given.negative()
+                    : wantNegative ? encoded.get(encoded.size() - 1) : null;
+            if (promptEncoder != null) {
+                promptEncoder.releaseIfMemoryShort(transformerBytes);
+            }
+            boolean cfg = Guidance.isActive(settings.cfgScale(), negative != null);
+            positive = inDtype(positive, dtype);
+            negative = cfg ? inDtype(negative, dtype) : null;
+
+            clock.start("encode image");
+            Tensor condition = LatentPacking.packCondition(vae.encodeNormalized(pixels), 1);
+            condition = Ops.as(condition, dtype);
+
+            clock.start("noise");
+            int h = bucket.latentHeight();
+            int w = bucket.latentWidth();
+            long tokens = (long) (n + 1) * bucket.tokensPerFrame();
+            Tensor latents = given.latents() != null ? checkedLatents(given.latents(), tokens)
+                    : LatentPacking.pack(Ops.seededNormal(seed, new long[] {1, n + 1, 16, h, w}, device));
+            latents = Ops.as(latents, dtype);
+
+            clock.start("denoise");
+            FlowMatchEulerScheduler.Schedule schedule = scheduler.layeredSchedule(settings.steps(),
+                    bucket.tokensPerFrame());
+            for (int i = 0; i < schedule.steps(); i++) {
+                cancel.check();
+                try (TensorScope step = TensorScope.open()) {
+                    Tensor input = Ops.concat(List.of(latents, condition), 1);
+                    float t = transformerTimestep(schedule.timestep(i), dtype);
+                    Tensor v = predict(input, positive, t, n, bucket, tokens);
+                    if (cfg) {
+                        Tensor vNeg = predict(input, negative, t, n, bucket, tokens);
+                        v = Guidance.apply(v, vNeg, settings.cfgScale(), settings.cfgNormalize());
+                    }
+                    Tensor next = step.keep(schedule.step(i, v, latents));
+                    latents.close();
+                    latents = next;
+                    progress.stepEnd(i + 1, latents);
+                }
+                progress.step(i + 1, schedule.steps());
+            }
+
+            clock.start("decode layers");
+            List<RgbaImage> layers = decodeLayers(latents, bucket, n);
+
+            clock.start("composite");
+            LayerStack stack = LayerStack.of(layers, resized);
+            clock.stop();
+            return new Decomposition(stack, resized, bucket, used, prompt, captioned, cfg, seconds);
+        }
+    }
+
+    /**
+     * Upstream's automatic caption of the bucket-resized image (English instruction, 512 new tokens at most). The
+     * captioning model is released right after, before the prompt encoder loads its own copy of the language model.
+     */
+    private String caption(RgbaImage resized, Cancellation cancel) throws IOException {
+        if (!model.isPresent("text_encoder") || !model.isPresent("tokenizer")) {
+            throw new IOException(model.root() + ": no prompt was given and the model has no text_encoder/ and "
+                    + "tokenizer/ to caption the image; give a prompt (or --inputs with prompt embeddings), or "
+                    + "download the full model");
+        }
+        ImageCaptioner.Options options = ImageCaptioner.Options.defaults(device).withPrecision(precision)
+                .withReleaseAfterCaption(true);
+        try (ImageCaptioner captioner = ImageCaptioner.open(model, options)) {
+            return captioner.caption(resized, true, GenerationConfig.CAPTION_MAX_NEW_TOKENS, CaptionProgress.NONE,
+                    cancel);
+        }
+    }
+
+    /** The transformer's prediction for the noisy frames only (the condition tokens' outputs are dropped). */
+    private Tensor predict(Tensor input, TextConditioning text, float t, int layers, ResolutionBucket bucket,
+            long tokens) throws IOException {
+        Tensor out = transformer.forward(input, text.embeds(), text.mask(), new float[] {t}, new long[] {0},
+                layers, bucket.gridHeight(), bucket.gridWidth());
+        return out.slice(1, 0, tokens);
+    }
+
+    /**
+     * The value upstream hands the transformer: {@code t.expand(B).to(latents.dtype) / 1000}, each step rounded to
+     * the latents' dtype (bf16 on GPU, so the model sees quantised timesteps, as upstream).
+     */
+    static float transformerTimestep(float t, DType latentsDtype) {
+        if (latentsDtype == DType.BF16) {
+            return bf16(bf16(t) / 1000f);
+        }
+        return t / 1000f;
+    }
+
+    private static float bf16(float f) {
+        return TensorValues.bf16ToFloat(TensorValues.floatToBf16(f));
+    }
+
+    /** Unpacks, drops frame 0, de-normalises and decodes the N layer frames; bottom layer first. */
+    private List<RgbaImage> decodeLayers(Tensor latents, ResolutionBucket bucket, int n) {
+        try (TensorScope s = TensorScope.open()) {
+            Tensor frames = LatentPacking.unpack(latents, bucket.height(), bucket.width(), n,
+                    ResolutionBucket.VAE_SCALE_FACTOR); // (1, 16, N+1, h, w)
+            Tensor layers = frames.slice(2, 1, n + 1).permute(0, 2, 1, 3, 4)
+                    .reshape(n, frames.size(1), 1, frames.size(3), frames.size(4));
+            Tensor images = vae.decodeNormalized(layers); // (N, 4, 1, H, W)
+            return ImageTensors.postprocess(images.squeeze(2));
+        }
+    }
+
+    private static Tensor checkedLatents(Tensor latents, long tokens) {
+        long[] s = latents.shape();
+        if (s.length != 3 || s[0] != 1 || s[1] != tokens || s[2] != 64) {
+            throw new IllegalArgumentException("given latents have shape " + java.util.Arrays.toString(s)
+                    + " but this image and layer count need (1, " + tokens + ", 64): (layers+1) x tokens per frame");
+        }
+        return latents;
+    }
+
+    private static TextConditioning inDtype(TextConditioning c, DType dtype) {
+        return new TextConditioning(Ops.as(c.embeds(), dtype), c.mask());
+    }
+
+    private PromptEncoding promptEncoder() throws IOException {
+        if (promptEncoder == null) {
+            if (promptEncoderFactory != null) {
+                promptEncoder = promptEncoderFactory.apply(this);
+            } else if (model.isPresent("text_encoder") && model.isPresent("tokenizer")) {
+                promptEncoder = QwenPromptEncoding.open(model, device, precision);
+            } else {
+                throw new IOException(model.root() + ": no text encoder to encode the prompt (text_encoder/ and "
+                        + "tokenizer/ are missing); give prompt embeddings with --inputs, or download the full model");
+            }
+        }
+        return promptEncoder;
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            if (promptEncoder != null) {
+                promptEncoder.close();
+            }
+        } finally {
+            try {
+                transformer.close();
+            } finally {
+                vae.close();
+            }
+        }
+    }
+
+    /** Times stages, reports them to the listener and checks for cancellation between them. */
+    private static final class StageClock {
+        private final ProgressListener progress;
+        private final Cancellation cancel;
+        private final Map<String, Double> seconds;
+        private String current;
+        private long started;
+
+        StageClock(ProgressListener progress, Cancellation cancel, Map<String, Double> seconds) {
+            this.progress = progress;
+            this.cancel = cancel;
+            this.seconds = seconds;
+        }
+
+        void start(String stage) {
+            stop();
+            cancel.check();
+            current = stage;
+            started = System.nanoTime();
+            progress.stage(stage);
+        }
+
+        void stop() {
+            if (current != null) {
+                seconds.put(current, (System.nanoTime() - started) / 1e9);
+                current = null;
+            }
+        }
+    }
+}

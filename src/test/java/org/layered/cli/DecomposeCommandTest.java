@@ -1,0 +1,106 @@
+package org.layered.cli;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.layered.engine.DType;
+import org.layered.export.PngLayerWriter;
+import org.layered.image.RgbaImage;
+import org.layered.pipeline.ResolutionBucket;
+import org.layered.testing.TinyModel;
+import org.layered.weights.safetensors.SafetensorsWriter;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** {@code layered decompose} end to end on a tiny random model, CPU. */
+class DecomposeCommandTest {
+    @TempDir
+    static Path dir;
+    static Path model;
+    static Path image;
+    static Path inputs;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        model = TinyModel.build(dir.resolve("model"), 11);
+        image = dir.resolve("in.png");
+        PngLayerWriter.write(TinyModel.image(72, 60), image);
+        inputs = dir.resolve("inputs.safetensors");
+        Random r = new Random(3);
+        float[] pos = new float[4 * TinyModel.TEXT_DIM];
+        float[] neg = new float[2 * TinyModel.TEXT_DIM];
+        for (int i = 0; i < pos.length; i++) {
+            pos[i] = (float) r.nextGaussian();
+        }
+        for (int i = 0; i < neg.length; i++) {
+            neg[i] = (float) r.nextGaussian();
+        }
+        new SafetensorsWriter()
+                .putFloats("prompt_embeds", new long[] {1, 4, TinyModel.TEXT_DIM}, pos)
+                .putLongs("prompt_embeds_mask", new long[] {1, 4}, new long[] {1, 1, 1, 1})
+                .putFloats("negative_prompt_embeds", new long[] {1, 2, TinyModel.TEXT_DIM}, neg)
+                .write(inputs);
+    }
+
+    @Test
+    void writesLayersCompositeAndManifest() throws Exception {
+        Path out = dir.resolve("out");
+        CliRun r = CliRun.of("decompose", "--model", model.toString(), "--image", image.toString(), "--out", out.toString(),
+                "--layers", "2", "--steps", "2", "--seed", "42", "--inputs", inputs.toString(), "--device", "cpu");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("[layered] step 2/2"), r.err());
+        ResolutionBucket b = ResolutionBucket.forImage(640, 72, 60);
+        for (String f : new String[] {"layer-1.png", "layer-2.png", "composite.png"}) {
+            RgbaImage img = PngLayerWriter.read(out.resolve(f));
+            assertEquals(b.width(), img.width(), f);
+            assertEquals(b.height(), img.height(), f);
+        }
+        assertFalse(Files.exists(out.resolve("layer-3.png")));
+        JsonObject m = JsonParser.parseString(Files.readString(out.resolve("manifest.json"))).getAsJsonObject();
+        assertEquals(42, m.getAsJsonObject("settings").get("seed").getAsLong());
+        assertEquals(2, m.getAsJsonObject("settings").get("layers").getAsInt());
+        assertEquals("layer-1.png", m.getAsJsonArray("layers_bottom_to_top").get(0).getAsString());
+        assertEquals(b.width(), m.getAsJsonObject("bucket").get("width").getAsInt());
+        assertTrue(m.get("cfg_active").getAsBoolean());
+        assertTrue(m.getAsJsonObject("composite_error").has("mean_abs_0_255"));
+        assertTrue(m.getAsJsonObject("seconds").has("denoise"));
+    }
+
+    @Test
+    void badArgumentsAreOneClearLine() {
+        CliRun r = CliRun.of("decompose", "--model", model.toString(), "--image", image.toString(), "--out",
+                dir.resolve("x").toString(), "--resolution", "800");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("resolution must be 640 or 1024"), r.err());
+        r = CliRun.of("decompose", "--model", model.toString(), "--image", dir.resolve("missing.png").toString(), "--out",
+                dir.resolve("x").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("missing.png: image file not found"), r.err());
+        r = CliRun.of("decompose", "--model", model.toString(), "--image", image.toString(), "--out",
+                dir.resolve("x").toString(), "--format", "png,gif");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("gif"), r.err());
+        r = CliRun.of("decompose", "--model", model.toString(), "--image", image.toString(), "--out",
+                dir.resolve("y").toString(), "--steps", "1", "--prompt", "a cat", "--device", "cpu");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("text encoder"), r.err());
+        assertEquals(1, r.err().strip().lines().filter(l -> !l.startsWith("[layered]")).count(), r.err());
+    }
+
+    @Test
+    void unknownInputTensorNamesAreRejected() throws Exception {
+        Path bad = dir.resolve("bad-inputs.safetensors");
+        new SafetensorsWriter().putFloats("prompt_embed", DType.F32, new long[] {1, 1, 48}, new float[48]).write(bad);
+        CliRun r = CliRun.of("decompose", "--model", model.toString(), "--image", image.toString(), "--out",
+                dir.resolve("z").toString(), "--inputs", bad.toString(), "--device", "cpu");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("prompt_embed"), r.err());
+        assertTrue(r.err().contains("accepted names"), r.err());
+    }
+}
