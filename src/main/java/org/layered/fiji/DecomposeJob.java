@@ -1,0 +1,274 @@
+package org.layered.fiji;
+
+import com.google.gson.JsonObject;
+import ij.ImagePlus;
+import ij.measure.Calibration;
+import org.layered.export.LayerExporter;
+import org.layered.export.Manifest;
+import org.layered.export.PngStackWriter;
+import org.layered.image.LanczosResize;
+import org.layered.image.RgbaImage;
+import org.layered.layers.LayerStack;
+import org.layered.pipeline.Cancellation;
+import org.layered.pipeline.DecomposeSettings;
+import org.layered.pipeline.Decomposition;
+import org.layered.pipeline.ProgressListener;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * One decomposition as the ImageJ front ends do it, shared by the ImageJ 1.x plugin, the SciJava command and the
+ * batch: options checked first (before minutes of work), the plane decomposed, the layers resampled to the input's
+ * size if asked, the result images, Info and Results rows built, and the formats saved. Showing windows is left to
+ * the caller.
+ */
+public final class DecomposeJob {
+    /** Order in which the pipeline's stage timings are reported. */
+    private static final List<String> STAGES = List.of("preprocess", "caption", "encode prompt", "encode image", "noise",
+            "denoise", "decode layers", "composite");
+
+    private final DecomposeOptions options;
+    private final Decomposer decomposer;
+    private final Consumer<String> log;
+
+    /**
+     * @param log receives the lines worth keeping (conversions, where results were saved); one line each
+     */
+    public DecomposeJob(DecomposeOptions options, Decomposer decomposer, Consumer<String> log) {
+        this.options = options;
+        this.decomposer = decomposer;
+        this.log = log;
+    }
+
+    /**
+     * What a run produced.
+     *
+     * @param output      the layers as shown and saved: at the working size, or resampled to the input's size
+     * @param calibration the calibration of {@code output}
+     * @param hyperstack  the layer hyperstack, or null when not asked for
+     * @param layerImages per-layer RGB images (empty when not asked for)
+     * @param recomposed  the recomposed RGB image, or null when not asked for
+     * @param savedTo     the folder the formats went to, or null
+     */
+    public record Outcome(ImageConversion.InputPlane input, Decomposer.Run run, LayerStack output,
+            List<LayerStats> stats, String info, Calibration calibration, ImagePlus hyperstack,
+            List<ImagePlus> layerImages, ImagePlus recomposed, Path savedTo) {
+        public Decomposition decomposition() {
+            return run.decomposition();
+        }
+
+        /** The title of the hyperstack: {@code <name>-layers}. */
+        public String title() {
+            return input.name() + "-layers";
+        }
+    }
+
+    /** Checks the options; to be called before anything slow. @throws DecomposeException for bad values */
+    public DecomposeSettings checkedSettings(Long seedOverride) throws DecomposeException {
+        try {
+            DecomposeSettings s = options.settings(seedOverride);
+            options.exporters();
+            return s;
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new DecomposeException(Messages.forImageJ(e.getMessage()), e);
+        }
+    }
+
+    /** Decomposes {@code input}, saving into {@code <output>/<input name>/} when an output folder is set. */
+    public Outcome run(ImageConversion.InputPlane input, ProgressListener progress, Cancellation cancel)
+            throws DecomposeException {
+        Path dir = options.output().isEmpty() ? null : Path.of(options.output()).resolve(input.name());
+        return run(input, null, dir, progress, cancel);
+    }
+
+    /**
+     * Decomposes {@code input}.
+     *
+     * @param seedOverride a seed instead of the options' one, or null
+     * @param saveDir      the folder to save the formats into, or null for none
+     */
+    public Outcome run(ImageConversion.InputPlane input, Long seedOverride, Path saveDir, ProgressListener progress,
+            Cancellation cancel) throws DecomposeException {
+        DecomposeSettings settings = checkedSettings(seedOverride);
+        List<LayerExporter> exporters = saveDir == null ? List.of() : exporters();
+        if (!input.conversion().isEmpty()) {
+            log.accept("Layered: " + input.name() + ": " + input.conversion());
+        }
+        long start = System.nanoTime();
+        Decomposer.Run run = decomposer.decompose(input.image(), options, settings, progress, cancel);
+        Decomposition d = run.decomposition();
+        cancel.check();
+
+        LayerStack output = d.stack();
+        if (options.originalSize() && (d.bucket().width() != input.width()
+                || d.bucket().height() != input.height())) {
+            progress.stage("resample to input size");
+            List<RgbaImage> resized = new ArrayList<>();
+            for (RgbaImage layer : d.stack().layers()) {
+                resized.add(LanczosResize.resize(layer, input.width(), input.height()));
+            }
+            output = LayerStack.of(resized, input.image());
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        int outW = output.layers().get(0).width();
+        int outH = output.layers().get(0).height();
+        Calibration cal = ResultImages.scaled(input.calibration(), input.width(), input.height(), outW, outH);
+        List<LayerStats> stats = LayerStats.of(output.layers());
+        String info = info(input, run, output, seconds);
+        String title = input.name() + "-layers";
+
+        ImagePlus hyperstack = options.hyperstack() ? ResultImages.hyperstack(output, title, cal, info,
+                properties(input, run, output)) : null;
+        List<ImagePlus> layerImages = options.layerImages() ? ResultImages.layerImages(output, input.name(), cal)
+                : List.of();
+        ImagePlus recomposed = options.layerImages() ? ResultImages.recomposed(output, input.name() + "-recomposed",
+                cal) : null;
+
+        Path saved = null;
+        if (saveDir != null) {
+            cancel.check();
+            progress.stage("save");
+            try {
+                LayerFolder.write(saveDir, output, exporters, manifest(input, run, output));
+            } catch (IOException | RuntimeException e) {
+                throw new DecomposeException("could not save the layers to " + saveDir + ": " + Messages.forImageJ(e),
+                        e);
+            }
+            saved = saveDir;
+            log.accept("Layered: " + input.name() + ": saved " + options.formats() + " to " + saveDir);
+        }
+        return new Outcome(input, run, output, stats, info, cal, hyperstack, layerImages, recomposed, saved);
+    }
+
+    private List<LayerExporter> exporters() throws DecomposeException {
+        try {
+            return options.exporters();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new DecomposeException(e.getMessage(), e);
+        }
+    }
+
+    /** The manifest of a saved result: the pipeline's, plus where the input came from and the output size. */
+    JsonObject manifest(ImageConversion.InputPlane input, Decomposer.Run run, LayerStack output) {
+        Decomposition d = run.decomposition();
+        boolean png = options.formats().contains("png");
+        List<String> layerFiles = png ? PngStackWriter.layerNames(output.size()) : layerNames(output.size());
+        JsonObject m = Manifest.of(d, run.modelDir(), run.device(), run.precision(), layerFiles);
+        m.addProperty("source", input.source());
+        if (!input.conversion().isEmpty()) {
+            m.addProperty("conversion", input.conversion());
+        }
+        m.addProperty("seed", d.settings().seed());
+        JsonObject size = new JsonObject();
+        size.addProperty("width", output.layers().get(0).width());
+        size.addProperty("height", output.layers().get(0).height());
+        size.addProperty("resampled_to_input", options.originalSize());
+        m.add("output_size", size);
+        m.addProperty("plugin_version", version());
+        return m;
+    }
+
+    private static List<String> layerNames(int n) {
+        List<String> out = new ArrayList<>();
+        for (int i = 1; i <= n; i++) {
+            out.add("Layer " + i);
+        }
+        return out;
+    }
+
+    /** The Info text of the result: everything needed to reproduce or judge it. */
+    String info(ImageConversion.InputPlane input, Decomposer.Run run, LayerStack output, double seconds) {
+        Decomposition d = run.decomposition();
+        DecomposeSettings s = d.settings();
+        StringBuilder b = new StringBuilder();
+        b.append("Layered decomposition (Qwen-Image-Layered), plugin ").append(version()).append('\n');
+        b.append("Source: ").append(input.source()).append('\n');
+        if (!input.conversion().isEmpty()) {
+            b.append("Conversion: ").append(input.conversion()).append('\n');
+        }
+        b.append("Layers: ").append(output.size()).append(" (Z=1 bottom ... Z=").append(output.size())
+                .append(" top); channels red, green, blue, alpha (straight alpha)\n");
+        b.append("Model: ").append(run.model()).append('\n');
+        b.append("Device: ").append(run.device()).append(" (").append(run.precision()).append(")\n");
+        b.append("Resolution: ").append(s.resolution()).append(" (working size ").append(d.bucket().width())
+                .append('x').append(d.bucket().height()).append(")");
+        int outW = output.layers().get(0).width();
+        int outH = output.layers().get(0).height();
+        if (outW != d.bucket().width() || outH != d.bucket().height()) {
+            b.append("; resampled to the input size ").append(outW).append('x').append(outH)
+                    .append(" (premultiplied Lanczos)");
+        }
+        b.append('\n');
+        b.append("Steps: ").append(s.steps()).append('\n');
+        b.append("CFG scale: ").append(DecomposeOptions.number(s.cfgScale())).append(", normalise ")
+                .append(s.cfgNormalize()).append(d.cfgActive() ? " (active)" : " (off)").append('\n');
+        b.append("Seed: ").append(s.seed()).append(options.seed().isEmpty() ? " (random)" : "").append('\n');
+        if (d.captioned()) {
+            b.append("Caption (automatic): ").append(d.prompt()).append('\n');
+        } else if (d.prompt() == null || d.prompt().isEmpty()) {
+            b.append("Prompt: (prompt embeddings from ").append(options.inputs().isEmpty() ? "input" : options.inputs())
+                    .append(")\n");
+        } else if (options.prompt().isBlank()) {
+            b.append("Caption (automatic): ").append(d.prompt()).append('\n');
+        } else {
+            b.append("Prompt: ").append(d.prompt()).append('\n');
+        }
+        b.append("Negative prompt: [").append(s.negativePrompt() == null ? "" : s.negativePrompt()).append("]\n");
+        b.append(String.format(Locale.ROOT, "Recomposition error (working size): mean %.2f/255, max %d/255, "
+                + "PSNR %.1f dB%n", d.stack().compositeError().meanAbs(), d.stack().compositeError().maxAbs(),
+                d.stack().compositeError().psnr()));
+        b.append("Timings:");
+        for (Map.Entry<String, Double> e : orderedSeconds(d).entrySet()) {
+            b.append(String.format(Locale.ROOT, " %s %.1f s;", e.getKey(), e.getValue()));
+        }
+        b.append(String.format(Locale.ROOT, " total %.1f s%n", seconds));
+        b.append("Macro: run(\"Decompose\", \"").append(options.withSeed(String.valueOf(s.seed())).toMacroString()
+                .replace("\\", "\\\\").replace("\"", "\\\"")).append("\");\n");
+        return b.toString();
+    }
+
+    private static Map<String, Double> orderedSeconds(Decomposition d) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (String stage : STAGES) {
+            Double v = d.seconds().get(stage);
+            if (v != null) {
+                out.put(stage, v);
+            }
+        }
+        d.seconds().forEach(out::putIfAbsent);
+        return out;
+    }
+
+    /** Machine-readable image properties ({@code Property.get("Layered.seed")} in a macro). */
+    Map<String, String> properties(ImageConversion.InputPlane input, Decomposer.Run run, LayerStack output) {
+        Decomposition d = run.decomposition();
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("Layered.source", input.source());
+        p.put("Layered.layers", String.valueOf(output.size()));
+        p.put("Layered.order", "Z=1 is the bottom layer");
+        p.put("Layered.seed", String.valueOf(d.settings().seed()));
+        p.put("Layered.steps", String.valueOf(d.settings().steps()));
+        p.put("Layered.cfg", DecomposeOptions.number(d.settings().cfgScale()));
+        p.put("Layered.resolution", String.valueOf(d.settings().resolution()));
+        p.put("Layered.prompt", d.prompt() == null ? "" : d.prompt());
+        p.put("Layered.model", run.model());
+        p.put("Layered.device", run.device());
+        p.put("Layered.compositeMeanAbs", String.format(Locale.ROOT, "%.4f", d.stack().compositeError().meanAbs()));
+        p.put("Layered.compositePsnr", String.format(Locale.ROOT, "%.2f", d.stack().compositeError().psnr()));
+        return p;
+    }
+
+    /** The plugin's version from the jar manifest, or "dev" when run from classes. */
+    public static String version() {
+        String v = DecomposeJob.class.getPackage() == null ? null
+                : DecomposeJob.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+}

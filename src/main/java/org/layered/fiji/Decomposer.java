@@ -1,0 +1,32 @@
+package org.layered.fiji;
+
+import org.layered.image.RgbaImage;
+import org.layered.pipeline.Cancellation;
+import org.layered.pipeline.DecomposeSettings;
+import org.layered.pipeline.Decomposition;
+import org.layered.pipeline.ProgressListener;
+
+/**
+ * Turns one RGBA image into layers. The front ends use {@link PipelineDecomposer} (the model, kept loaded between
+ * runs); the seam exists so that the ImageJ-side logic can be tested without running the network.
+ */
+public interface Decomposer {
+    /**
+     * One finished run and what it ran on.
+     *
+     * @param modelDir  the model folder
+     * @param model     a description of the model (folder, or repository and cache it came from)
+     * @param device    the device used, e.g. {@code cpu} or {@code gpu(0)}
+     * @param precision the compute precision, e.g. {@code FLOAT32}
+     */
+    record Run(Decomposition decomposition, java.nio.file.Path modelDir, String model, String device, String precision) {}
+
+    /**
+     * Decomposes {@code image}.
+     *
+     * @throws DecomposeException                with a message for the user when it cannot be done
+     * @throws Cancellation.CancelledException when {@code cancel} was triggered
+     */
+    Run decompose(RgbaImage image, DecomposeOptions options, DecomposeSettings settings, ProgressListener progress,
+            Cancellation cancel) throws DecomposeException;
+}

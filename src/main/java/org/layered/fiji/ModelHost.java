@@ -1,0 +1,134 @@
+package org.layered.fiji;
+
+import org.layered.engine.ComputeDevice;
+import org.layered.engine.DeviceSpec;
+import org.layered.engine.Precision;
+import org.layered.engine.TorchEngine;
+import org.layered.pipeline.Cancellation;
+import org.layered.pipeline.DecomposePipeline;
+import org.layered.pipeline.ProgressListener;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Keeps one model loaded between runs, on one thread of its own ({@code layered-engine}).
+ *
+ * <p>Why a thread of its own: ImageJ runs every command on a new thread, but a pipeline's tensor scopes belong to
+ * the thread that opened them (the VAE's weight scope stays on that thread's scope stack, and must be closed
+ * there). So the pipeline is opened, run and closed on this one thread, whose context class loader is the plugin's
+ * (DJL finds its engine through it). Runs from several commands queue up here, one at a time.
+ */
+public final class ModelHost {
+    private static final ModelHost SHARED = new ModelHost();
+
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "layered-engine");
+        t.setDaemon(true);
+        t.setContextClassLoader(ModelHost.class.getClassLoader());
+        return t;
+    });
+
+    // touched on the worker thread only
+    private DecomposePipeline pipeline;
+    private Path dir;
+    private DeviceSpec spec;
+    private volatile String loaded;
+
+    private ModelHost() {}
+
+    public static ModelHost shared() {
+        return SHARED;
+    }
+
+    /** A description of the loaded model, or null when none is loaded. */
+    public String loaded() {
+        return loaded;
+    }
+
+    /** Runs {@code body} with the pipeline for {@code modelDir} on {@code device}, loading it first if needed. */
+    public interface PipelineTask<T> {
+        T run(DecomposePipeline pipeline) throws Exception;
+    }
+
+    /**
+     * Runs {@code task} on the engine thread and waits for it. While waiting, an interrupt of the calling thread
+     * triggers {@code cancel} (the run stops at its next step) and the wait goes on until the run has unwound.
+     */
+    public <T> T run(Path modelDir, DeviceSpec device, ProgressListener progress, Cancellation cancel,
+            PipelineTask<T> task) throws Exception {
+        return await(worker.submit(() -> task.run(pipeline(modelDir, device, progress))), cancel);
+    }
+
+    /** Closes the loaded model, if any, and frees its memory. */
+    public void unload() throws Exception {
+        await(worker.submit(() -> {
+            closePipeline();
+            return null;
+        }), new Cancellation());
+    }
+
+    private static <T> T await(Future<T> f, Cancellation cancel) throws Exception {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return f.get(200, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    // keep waiting
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    cancel.cancel();
+                } catch (ExecutionException e) {
+                    Throwable c = e.getCause();
+                    if (c instanceof Exception ex) {
+                        throw ex;
+                    }
+                    if (c instanceof Error err) {
+                        throw err;
+                    }
+                    throw e;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private DecomposePipeline pipeline(Path modelDir, DeviceSpec device, ProgressListener progress)
+            throws IOException {
+        Path d = modelDir.toAbsolutePath().normalize();
+        if (pipeline != null && d.equals(dir) && device.equals(spec)) {
+            return pipeline;
+        }
+        closePipeline();
+        progress.stage("load model");
+        TorchEngine engine = TorchEngine.get();
+        ComputeDevice resolved = engine.resolve(device);
+        Precision precision = Precision.defaultFor(resolved);
+        pipeline = DecomposePipeline.open(d, resolved, precision, null);
+        dir = d;
+        spec = device;
+        loaded = d + " on " + resolved + " (" + precision + ")";
+        return pipeline;
+    }
+
+    private void closePipeline() throws IOException {
+        DecomposePipeline p = pipeline;
+        pipeline = null;
+        dir = null;
+        spec = null;
+        loaded = null;
+        if (p != null) {
+            p.close();
+        }
+    }
+}

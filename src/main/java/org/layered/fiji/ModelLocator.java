@@ -1,0 +1,74 @@
+package org.layered.fiji;
+
+import org.layered.store.ModelStore;
+import org.layered.store.ModelStoreException;
+import org.layered.store.ResolvedModel;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Supplier;
+
+/**
+ * The {@code model} option to a model folder: an existing folder is used as is; blank or {@code default} means the
+ * default model ({@code Qwen/Qwen-Image-Layered}) from the model store (the Hugging Face cache or the plugin's cache);
+ * anything else is a model id or repository looked up in the store. Never downloads.
+ */
+public final class ModelLocator {
+    /** Where a model was found. */
+    public record Located(Path dir, String description) {}
+
+    private final Supplier<ModelStore> store;
+
+    public ModelLocator(Supplier<ModelStore> store) {
+        this.store = store;
+    }
+
+    /** A locator over the store configured from the environment ({@code HF_HOME}, {@code LAYERED_CACHE}, ...). */
+    public static ModelLocator defaults() {
+        return new ModelLocator(ModelStore::defaults);
+    }
+
+    /** @throws DecomposeException saying where it looked and how to get the model */
+    public Located locate(String model) throws DecomposeException {
+        String ref = model == null ? "" : model.strip();
+        if (!ref.isEmpty() && !ref.equalsIgnoreCase("default")) {
+            Path p = asPath(ref);
+            if (p != null && Files.isDirectory(p)) {
+                return new Located(p.toAbsolutePath().normalize(), p.toAbsolutePath().normalize().toString());
+            }
+            if (p != null && Files.exists(p)) {
+                throw new DecomposeException("model '" + ref + "' is a file; choose the model folder (the one with "
+                        + "model_index.json)");
+            }
+            if (looksLikePath(ref)) {
+                throw new DecomposeException("model folder not found: " + ref);
+            }
+        }
+        try {
+            ModelStore s = store.get();
+            String id = ref.isEmpty() || ref.equalsIgnoreCase("default") ? s.defaultModel() : ref;
+            ResolvedModel m = s.resolve(id).requireComplete();
+            return new Located(m.root(), m.summary());
+        } catch (ModelStoreException e) {
+            throw new DecomposeException(e.getMessage() + (ref.isEmpty()
+                    ? " (or set the model option to a model folder)" : ""), e);
+        } catch (RuntimeException e) {
+            throw new DecomposeException("could not look up model '" + (ref.isEmpty() ? "default" : ref) + "': "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static Path asPath(String ref) {
+        String s = ref.startsWith("~/") ? System.getProperty("user.home") + ref.substring(1) : ref;
+        try {
+            return Path.of(s);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static boolean looksLikePath(String t) {
+        return t.startsWith("/") || t.startsWith(".") || t.startsWith("~") || t.contains("\\")
+                || t.matches("^[A-Za-z]:.*") || t.chars().filter(c -> c == '/').count() > 1;
+    }
+}

@@ -1,0 +1,56 @@
+package org.layered.fiji;
+
+import org.layered.engine.TensorScope;
+import org.layered.image.RgbaImage;
+import org.layered.pipeline.Cancellation;
+import org.layered.pipeline.DecomposeSettings;
+import org.layered.pipeline.Decomposition;
+import org.layered.pipeline.GivenInputs;
+import org.layered.pipeline.ProgressListener;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The real {@link Decomposer}: the model found by {@link ModelLocator}, run on the {@link ModelHost}. */
+public final class PipelineDecomposer implements Decomposer {
+    private final ModelLocator locator;
+    private final ModelHost host;
+
+    public PipelineDecomposer(ModelLocator locator, ModelHost host) {
+        this.locator = locator;
+        this.host = host;
+    }
+
+    /** The default model store and the shared model host. */
+    public PipelineDecomposer() {
+        this(ModelLocator.defaults(), ModelHost.shared());
+    }
+
+    @Override
+    public Run decompose(RgbaImage image, DecomposeOptions options, DecomposeSettings settings,
+            ProgressListener progress, Cancellation cancel) throws DecomposeException {
+        ModelLocator.Located model = locator.locate(options.model());
+        Path inputs = options.inputsFile();
+        if (inputs != null && !Files.isRegularFile(inputs)) {
+            throw new DecomposeException("prompt embeddings file not found: " + inputs);
+        }
+        try {
+            return host.run(model.dir(), settings.device(), progress, cancel, pipeline -> {
+                try (TensorScope scope = TensorScope.open()) {
+                    GivenInputs given = inputs == null ? GivenInputs.NONE : GivenInputs.read(inputs,
+                            pipeline.device());
+                    Decomposition d = pipeline.run(image, settings, given, progress, cancel);
+                    return new Run(d, model.dir(), model.description(), pipeline.device().toString(),
+                            pipeline.precision().name());
+                }
+            });
+        } catch (Cancellation.CancelledException | DecomposeException e) {
+            throw e;
+        } catch (OutOfMemoryError e) {
+            throw new DecomposeException("out of memory while decomposing: " + e.getMessage() + ". Try fewer layers, "
+                    + "resolution 640, a smaller image, or give ImageJ more memory (Edit > Options > Memory)", e);
+        } catch (Exception e) {
+            throw new DecomposeException(Messages.forImageJ(e), e);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package org.layered.fiji.scijava;
+
+import org.layered.fiji.DecomposeOptions;
+import org.layered.fiji.Messages;
+import org.layered.pipeline.Cancellation;
+import org.scijava.app.StatusService;
+import org.scijava.command.ContextCommand;
+import org.scijava.log.LogService;
+import org.scijava.plugin.Parameter;
+import org.scijava.task.TaskService;
+import org.scijava.ui.DialogPrompt;
+import org.scijava.ui.UIService;
+import org.scijava.widget.FileWidget;
+
+import java.awt.GraphicsEnvironment;
+import java.io.File;
+
+/**
+ * The decomposition parameters shared by the SciJava commands. The field names are the macro keys of
+ * {@link DecomposeOptions} (Fiji's macro recorder and {@code run("Decompose", "...")} use them), hence the
+ * snake_case.
+ */
+abstract class AbstractLayeredCommand extends ContextCommand {
+    // CHECKSTYLE:OFF the parameter names are the macro keys
+    @Parameter(label = "Model folder", style = FileWidget.DIRECTORY_STYLE, required = false,
+            description = "The model folder (with model_index.json), or a model id; blank = the default model "
+                    + "(Qwen/Qwen-Image-Layered) from the Hugging Face cache or the plugin's cache")
+    protected File model;
+
+    @Parameter(label = "Layers", min = "1", max = "20", description = "Number of RGBA layers")
+    protected int layers = 4;
+
+    @Parameter(label = "Resolution", choices = {"640", "1024"}, description = "Working-size bucket (pixels^2)")
+    protected String resolution = "640";
+
+    @Parameter(label = "Steps", min = "1", max = "1000", description = "Denoising steps")
+    protected int steps = 50;
+
+    @Parameter(label = "CFG scale", min = "0", description = "True classifier-free guidance scale; 1 = off")
+    protected double cfg = 4.0;
+
+    @Parameter(label = "CFG normalize", description = "Rescale the guided prediction to the conditional norm")
+    protected boolean cfg_normalize = true;
+
+    @Parameter(label = "Seed", required = false, persist = false, description = "Initial-noise seed; blank = random (the seed "
+            + "used is recorded in the Info, the manifest and the macro recorder)")
+    protected String seed = "";
+
+    @Parameter(label = "Prompt", required = false, description = "Description of the whole image; blank = "
+            + "automatic caption")
+    protected String prompt = "";
+
+    @Parameter(label = "Negative prompt", required = false, description = "Blank = the default \" \"")
+    protected String negative = "";
+
+    @Parameter(label = "Device", description = "auto, cpu, cuda or cuda:N")
+    protected String device = "auto";
+
+    @Parameter(label = "Prompt embeddings (optional)", style = FileWidget.OPEN_STYLE, required = false,
+            description = "A .safetensors file with prompt_embeds (and optionally prompt_embeds_mask, "
+                    + "negative_prompt_embeds, latents) used instead of encoding the prompt")
+    protected File inputs;
+
+    @Parameter(label = "Output at the input's size", description = "Resample the layers to the input's size "
+            + "(premultiplied Lanczos) instead of the working size")
+    protected boolean original_size = false;
+
+    @Parameter(label = "Formats", required = false, description = "Export formats when saving: png, ora, psd, "
+            + "tiff (comma-separated)")
+    protected String formats = "png";
+
+    // CHECKSTYLE:ON
+
+    @Parameter
+    protected LogService log;
+
+    @Parameter(required = false)
+    protected StatusService status;
+
+    @Parameter(required = false)
+    protected TaskService taskService;
+
+    @Parameter(required = false)
+    protected UIService ui;
+
+    /** The options of this command's parameters, with the given display and output choices. */
+    protected DecomposeOptions options(boolean hyperstack, boolean layerImages, File output) {
+        return new DecomposeOptions(path(model), layers, DecomposeOptions.resolution(resolution), steps, cfg,
+                cfg_normalize, seed, prompt, negative, device, path(inputs), hyperstack, layerImages, original_size,
+                path(output), formats);
+    }
+
+    static String path(File f) {
+        return f == null ? "" : f.getPath();
+    }
+
+    /** Whether nobody sees a status bar: then progress goes to the log, a line per step. */
+    protected boolean headless() {
+        return GraphicsEnvironment.isHeadless() || ui == null || ui.isHeadless();
+    }
+
+    protected SciJavaProgress progress(String taskName, Cancellation cancel) {
+        return new SciJavaProgress(taskService == null ? null : taskService.createTask(taskName), status, log,
+                headless(), cancel);
+    }
+
+    /** Reports a failure without a stack trace and cancels the command with it as the reason. */
+    protected void fail(String message) {
+        String m = Messages.forImageJ(message);
+        log.error("Layered: " + m);
+        if (status != null) {
+            status.warn("Layered: " + m);
+        }
+        if (!headless()) {
+            ui.showDialog("Layered: " + m, DialogPrompt.MessageType.ERROR_MESSAGE);
+        }
+        cancel(m);
+    }
+}

@@ -1,0 +1,142 @@
+package org.layered.fiji;
+
+import ij.IJ;
+import ij.ImagePlus;
+import ij.io.FileSaver;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.layered.pipeline.Cancellation;
+import org.layered.pipeline.ProgressListener;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Folder batch: which files, which planes, resuming and sharding (network stubbed out). */
+class BatchDecomposeTest {
+    @TempDir
+    Path dir;
+
+    private final List<String> log = new ArrayList<>();
+
+    private Path folderOf(String... names) throws Exception {
+        Path in = Files.createDirectories(dir.resolve("in"));
+        for (String n : names) {
+            ImagePlus imp = FijiFixtures.rgb(n, 24, 16);
+            save(imp, in.resolve(n));
+            assertTrue(Files.exists(in.resolve(n)), n);
+        }
+        return in;
+    }
+
+    static void save(ImagePlus imp, Path file) {
+        String f = file.toString();
+        assertTrue(f.endsWith(".tif") ? new FileSaver(imp).saveAsTiffStack(f) : new FileSaver(imp).saveAsPng(f), f);
+    }
+
+    private BatchDecompose.Summary run(Path in, String shard, FijiFixtures.FakeDecomposer fake, Cancellation cancel)
+            throws Exception {
+        DecomposeOptions o = DecomposeOptions.parse("layers=2 output=[" + dir.resolve("out") + "]");
+        return new BatchDecompose(o, in, BatchDecompose.Shard.parse(shard), fake, log::add)
+                .run(ProgressListener.NONE, cancel);
+    }
+
+    @Test
+    void decomposesEveryImageThenSkipsWhatIsDone() throws Exception {
+        Path in = folderOf("a.png", "b.png", "c.png");
+        Files.writeString(in.resolve("notes.txt"), "not an image");
+        Files.writeString(in.resolve("broken.png"), "not a png");
+        FijiFixtures.FakeDecomposer fake = new FijiFixtures.FakeDecomposer();
+        BatchDecompose.Summary s = run(in, "", fake, new Cancellation());
+        assertEquals(new BatchDecompose.Summary(4, 4, 3, 0, 1, false), s, log.toString());
+        for (String n : new String[] {"a", "b", "c"}) {
+            assertTrue(LayerFolder.isComplete(dir.resolve("out").resolve(n)), n);
+            assertTrue(Files.exists(dir.resolve("out").resolve(n).resolve("layer-2.png")), n);
+        }
+        assertTrue(log.stream().anyMatch(l -> l.contains("broken.png: error: not an image ImageJ can open")),
+                log.toString());
+
+        // an interrupted run left c half-done: its manifest missing, a staging folder behind
+        Files.delete(dir.resolve("out/c/manifest.json"));
+        Files.createDirectories(dir.resolve("out/.c.part/junk"));
+        fake = new FijiFixtures.FakeDecomposer();
+        s = run(in, "", fake, new Cancellation());
+        assertEquals(new BatchDecompose.Summary(4, 4, 1, 2, 1, false), s, log.toString());
+        assertEquals(1, fake.calls);
+        assertTrue(LayerFolder.isComplete(dir.resolve("out/c")));
+        assertFalse(Files.exists(dir.resolve("out/.c.part")));
+    }
+
+    @Test
+    void shardsSplitTheSortedFilesWithoutOverlap() throws Exception {
+        Path in = folderOf("f1.png", "f2.png", "f3.png", "f4.png", "f5.png");
+        assertEquals(new BatchDecompose.Summary(5, 2, 2, 0, 0, false),
+                run(in, "1/2", new FijiFixtures.FakeDecomposer(), new Cancellation()));
+        assertTrue(Files.exists(dir.resolve("out/f2/manifest.json")));
+        assertTrue(Files.exists(dir.resolve("out/f4/manifest.json")));
+        assertFalse(Files.exists(dir.resolve("out/f1")));
+        assertEquals(new BatchDecompose.Summary(5, 3, 3, 0, 0, false),
+                run(in, "0/2", new FijiFixtures.FakeDecomposer(), new Cancellation()));
+        assertEquals(5, Files.list(dir.resolve("out")).count());
+    }
+
+    @Test
+    void everyPlaneOfAStackIsOneResultAndClashingNamesStayApart() throws Exception {
+        Path in = Files.createDirectories(dir.resolve("in"));
+        save(IJ.createImage("s", "8-bit ramp", 20, 12, 3), in.resolve("s.tif"));
+        save(FijiFixtures.rgb("s", 20, 12), in.resolve("s.png"));
+        BatchDecompose.Summary s = run(in, "", new FijiFixtures.FakeDecomposer(), new Cancellation());
+        assertEquals(4, s.decomposed(), log.toString());
+        for (String n : new String[] {"s_png", "s_tif-z1", "s_tif-z2", "s_tif-z3"}) {
+            assertTrue(LayerFolder.isComplete(dir.resolve("out").resolve(n)), n + " " + log);
+        }
+        assertEquals(Map.of(in.resolve("x.png"), "x"), BatchDecompose.baseNames(List.of(in.resolve("x.png"))));
+    }
+
+    @Test
+    void cancellingStopsBetweenImagesAndTheRestFollowsOnResume() throws Exception {
+        Path in = folderOf("a.png", "b.png");
+        Cancellation cancel = new Cancellation();
+        FijiFixtures.FakeDecomposer fake = new FijiFixtures.FakeDecomposer() {
+            @Override
+            public Run decompose(org.layered.image.RgbaImage image, DecomposeOptions options,
+                    org.layered.pipeline.DecomposeSettings settings, ProgressListener progress, Cancellation c)
+                    throws DecomposeException {
+                Run r = super.decompose(image, options, settings, progress, c);
+                c.cancel(); // as if Esc was pressed during the first image
+                return r;
+            }
+        };
+        BatchDecompose.Summary s = run(in, "", fake, cancel);
+        assertTrue(s.cancelled());
+        assertEquals(0, s.decomposed());
+        assertFalse(Files.exists(dir.resolve("out/a")), "a cancelled image leaves no result");
+        s = run(in, "", new FijiFixtures.FakeDecomposer(), new Cancellation());
+        assertEquals(2, s.decomposed());
+    }
+
+    @Test
+    void badBatchSetupsAreClearMessages() throws Exception {
+        Path in = folderOf("a.png");
+        DecomposeOptions noOutput = DecomposeOptions.parse("layers=2");
+        FijiFixtures.FakeDecomposer fake = new FijiFixtures.FakeDecomposer();
+        assertTrue(assertThrows(DecomposeException.class, () -> new BatchDecompose(noOutput, in,
+                BatchDecompose.Shard.ALL, fake, log::add)).getMessage().contains("no output folder"));
+        assertTrue(assertThrows(DecomposeException.class, () -> new BatchDecompose(
+                DecomposeOptions.parse("output=" + dir), dir.resolve("missing"), BatchDecompose.Shard.ALL, fake,
+                log::add)).getMessage().contains("folder of images not found"));
+        assertTrue(assertThrows(DecomposeException.class, () -> new BatchDecompose(
+                DecomposeOptions.parse("output=[" + in + "]"), in, BatchDecompose.Shard.ALL, fake, log::add))
+                .getMessage().contains("must not be the folder of images"));
+        for (String bad : new String[] {"2/2", "x", "1", "-1/3", "1/0"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> BatchDecompose.Shard.parse(bad), bad);
+            assertTrue(e.getMessage().startsWith("shard must be i/n"), e.getMessage());
+        }
+        assertEquals(new BatchDecompose.Shard(3, 8), BatchDecompose.Shard.parse(" 3 / 8 "));
+    }
+}

@@ -1,0 +1,208 @@
+package org.layered.fiji;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import ij.CompositeImage;
+import ij.IJ;
+import ij.ImagePlus;
+import ij.gui.ImageRoi;
+import ij.measure.ResultsTable;
+import ij.process.ShortProcessor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.layered.export.PngLayerWriter;
+import org.layered.image.RgbaImage;
+import org.layered.pipeline.Cancellation;
+import org.layered.pipeline.ProgressListener;
+import org.layered.pipeline.ResolutionBucket;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The shared core end to end with the network stubbed out: every input type to result images, Info and files. */
+class DecomposeJobTest {
+    @TempDir
+    Path dir;
+
+    private final List<String> log = new ArrayList<>();
+
+    private DecomposeJob.Outcome run(String options, ImagePlus imp, FijiFixtures.FakeDecomposer fake)
+            throws DecomposeException {
+        DecomposeJob job = new DecomposeJob(DecomposeOptions.parse(options), fake, log::add);
+        return job.run(ImageConversion.current(imp), ProgressListener.NONE, new Cancellation());
+    }
+
+    @Test
+    void hyperstackIsRgbaChannelsTimesLayersBottomFirst() throws Exception {
+        ImagePlus imp = FijiFixtures.rgb("cat.png", 90, 70);
+        imp.getCalibration().pixelWidth = 2;
+        imp.getCalibration().pixelHeight = 2;
+        imp.getCalibration().setUnit("mm");
+        DecomposeJob.Outcome o = run("layers=3 seed=17 prompt=[a cat]", imp, new FijiFixtures.FakeDecomposer());
+        ResolutionBucket b = ResolutionBucket.forImage(640, 90, 70);
+        ImagePlus hs = o.hyperstack();
+        assertEquals("cat-layers", hs.getTitle());
+        assertTrue(hs instanceof CompositeImage);
+        assertEquals(CompositeImage.COMPOSITE, ((CompositeImage) hs).getMode());
+        assertEquals(8, hs.getBitDepth());
+        assertArrayEquals(new int[] {b.width(), b.height(), 4, 3, 1}, hs.getDimensions());
+        for (int z = 1; z <= 3; z++) {
+            for (int c = 1; c <= 4; c++) {
+                assertEquals(ResultImages.CHANNELS.get(c - 1), hs.getStack().getSliceLabel(hs.getStackIndex(c, z, 1)));
+            }
+        }
+        // Z=1 is the bottom (opaque) layer
+        RgbaImage bottom = o.output().layers().get(0);
+        assertEquals(bottom.get(10, 10, 0), hs.getStack().getProcessor(hs.getStackIndex(1, 1, 1)).get(10, 10));
+        assertEquals(255, hs.getStack().getProcessor(hs.getStackIndex(4, 1, 1)).get(10, 10));
+        assertEquals(0, hs.getStack().getProcessor(hs.getStackIndex(4, 3, 1)).get(0, 0));
+        // calibration follows the resize from 90 to the working width
+        assertEquals(2.0 * 90 / b.width(), hs.getCalibration().pixelWidth, 1e-9);
+        assertEquals("mm", hs.getCalibration().getUnit());
+        String info = hs.getInfoProperty();
+        for (String s : new String[] {"Seed: 17", "Prompt: a cat", "Steps: 50", "Layers: 3 (Z=1 bottom",
+                "Recomposition error", "Timings:", "working size " + b.width() + "x" + b.height(),
+                "run(\"Decompose\", \""}) {
+            assertTrue(info.contains(s), s + " in\n" + info);
+        }
+        assertEquals("17", hs.getProp("Layered.seed"));
+        assertEquals(3, o.stats().size());
+        assertEquals(1.0, o.stats().get(0).coverage(), 1e-9);
+        assertEquals(0, o.stats().get(1).x() - 5);
+        assertEquals(10, o.stats().get(1).y());
+        assertEquals(20, o.stats().get(1).height());
+    }
+
+    @Test
+    void resultsTableHasARowPerLayer() throws Exception {
+        DecomposeJob.Outcome o = run("layers=2", FijiFixtures.rgb("r", 30, 20), new FijiFixtures.FakeDecomposer());
+        ResultsTable rt = new ResultsTable();
+        ResultImages.addRows(rt, o.title(), o.stats());
+        assertEquals(2, rt.size());
+        assertEquals("bottom", rt.getStringValue("Position", 0));
+        assertEquals("top", rt.getStringValue("Position", 1));
+        assertEquals(1.0, rt.getValue("Coverage", 0), 1e-9);
+        assertTrue(rt.getValue("Width", 1) > 0);
+        ResultDisplay.fillResults(o);
+        assertEquals(2, ResultsTable.getResultsTable().size());
+    }
+
+    @Test
+    void randomSeedIsRecordedAndLayerImagesCarryTheirTransparency() throws Exception {
+        DecomposeJob.Outcome o = run("layers=2 layer_images=true hyperstack=false", FijiFixtures.rgb("r", 40, 30),
+                new FijiFixtures.FakeDecomposer());
+        assertNull(o.hyperstack());
+        assertTrue(o.info().contains("Seed: 987654321 (random)"), o.info());
+        assertEquals(2, o.layerImages().size());
+        ImagePlus top = o.layerImages().get(1);
+        assertEquals("r-layer-2", top.getTitle());
+        assertEquals(ImagePlus.COLOR_RGB, top.getType());
+        assertTrue(top.getOverlay().get(0) instanceof ImageRoi);
+        assertNotNull(top.getOverlay().get(1), "outline of the covered part");
+        assertEquals(ImagePlus.COLOR_RGB, o.recomposed().getType());
+        assertEquals("r-recomposed", o.recomposed().getTitle());
+    }
+
+    @Test
+    void originalSizeResamplesToTheInputAndKeepsItsCalibration() throws Exception {
+        ImagePlus dot = FijiFixtures.rgb("dot", 1, 1);
+        dot.getCalibration().pixelWidth = 3;
+        DecomposeJob.Outcome o = run("layers=2 original_size=true", dot, new FijiFixtures.FakeDecomposer());
+        assertArrayEquals(new int[] {1, 1, 4, 2, 1}, o.hyperstack().getDimensions());
+        assertEquals(3.0, o.hyperstack().getCalibration().pixelWidth);
+        assertTrue(o.info().contains("resampled to the input size 1x1"), o.info());
+
+        DecomposeJob.Outcome wide = run("layers=2", FijiFixtures.rgb("wide", 5000, 300),
+                new FijiFixtures.FakeDecomposer());
+        ResolutionBucket b = ResolutionBucket.forImage(640, 5000, 300);
+        assertEquals(b.width(), wide.hyperstack().getWidth());
+        assertEquals(b.height(), wide.hyperstack().getHeight());
+    }
+
+    @Test
+    void everyImageTypeGivesAResultOrAClearMessage() throws Exception {
+        FijiFixtures.FakeDecomposer fake = new FijiFixtures.FakeDecomposer();
+        ImagePlus g16 = new ImagePlus("g16", new ShortProcessor(50, 40));
+        List<ImagePlus> ok = List.of(FijiFixtures.rgb("rgb", 50, 40), IJ.createImage("g8", "8-bit ramp", 50, 40, 1),
+                g16, IJ.createImage("g32", "32-bit ramp", 50, 40, 1),
+                IJ.createImage("stack", "8-bit ramp", 50, 40, 1, 3, 2), FijiFixtures.rgb("dot", 1, 1),
+                FijiFixtures.rgb("wide", 5000, 300));
+        for (ImagePlus imp : ok) {
+            DecomposeJob.Outcome o = run("layers=2", imp, fake);
+            assertEquals(2, o.output().size(), imp.getTitle());
+            assertEquals(4, o.hyperstack().getNChannels(), imp.getTitle());
+        }
+        assertTrue(log.stream().anyMatch(l -> l.contains("16-bit image converted to 8-bit RGB with the display range")),
+                log.toString());
+        // the result of one run is a valid input of the next (recursive decomposition)
+        DecomposeJob.Outcome first = run("layers=2", FijiFixtures.rgb("rgb", 50, 40), fake);
+        first.hyperstack().setPosition(1, 2, 1);
+        DecomposeJob.Outcome again = run("layers=2", first.hyperstack(), fake);
+        assertEquals("rgb-layers-z2-layers", again.title());
+        assertFalse(fake.seen.get(fake.seen.size() - 1).layers() != 2);
+
+        ImagePlus threeChannels = IJ.createImage("c3", "8-bit black", 10, 10, 3, 1, 1);
+        DecomposeException e = assertThrows(DecomposeException.class,
+                () -> run("layers=2", threeChannels, fake));
+        assertTrue(e.getMessage().contains("has 3 channels"), e.getMessage());
+        int before = fake.calls;
+        e = assertThrows(DecomposeException.class, () -> run("layers=2", new ImagePlus(), fake));
+        assertTrue(e.getMessage().contains("no pixel data"), e.getMessage());
+        e = assertThrows(DecomposeException.class, () -> run("layers=2", FijiFixtures.rgb("line", 20000, 1), fake));
+        assertTrue(e.getMessage().contains("too extreme"), e.getMessage());
+        assertEquals(before + 1, fake.calls, "bad inputs are refused before the model runs");
+    }
+
+    @Test
+    void badOptionsAreRefusedBeforeTheModelRuns() {
+        FijiFixtures.FakeDecomposer fake = new FijiFixtures.FakeDecomposer();
+        DecomposeJob job = new DecomposeJob(DecomposeOptions.parse("output=" + dir + " formats=gif"), fake, log::add);
+        DecomposeException e = assertThrows(DecomposeException.class,
+                () -> job.run(ImageConversion.current(FijiFixtures.rgb("x", 8, 8)), ProgressListener.NONE,
+                        new Cancellation()));
+        assertTrue(e.getMessage().startsWith("unknown layer export format 'gif'"), e.getMessage());
+        assertEquals(0, fake.calls);
+    }
+
+    @Test
+    void savesEveryFormatWithTheManifestLast() throws Exception {
+        Path out = dir.resolve("out");
+        DecomposeJob.Outcome o = run("layers=2 seed=3 output=[" + out + "] formats=png,ora,psd,tiff",
+                FijiFixtures.rgb("photo.jpg", 64, 48), new FijiFixtures.FakeDecomposer());
+        Path folder = out.resolve("photo");
+        assertEquals(folder, o.savedTo());
+        for (String f : new String[] {"layer-1.png", "layer-2.png", "composite.png", "layers.ora", "layers.psd",
+                "layers.tif", "manifest.json"}) {
+            assertTrue(Files.isRegularFile(folder.resolve(f)), f);
+        }
+        assertEquals(o.output().layers().get(1), PngLayerWriter.read(folder.resolve("layer-2.png")));
+        JsonObject m = JsonParser.parseString(Files.readString(folder.resolve("manifest.json"))).getAsJsonObject();
+        assertEquals(3, m.get("seed").getAsLong());
+        assertTrue(m.get("source").getAsString().contains("photo.jpg"));
+        assertEquals(6, m.getAsJsonArray("files").size(), "every file but the manifest itself");
+        assertFalse(Files.exists(out.resolve(".photo.part")));
+        ImagePlus tif = IJ.openImage(folder.resolve("layers.tif").toString());
+        assertEquals(ImageConversion.Kind.RGBA_CHANNELS, ImageConversion.kind(tif));
+
+        // a second run into the same folder replaces the files
+        run("layers=2 seed=4 output=[" + out + "] formats=png", FijiFixtures.rgb("photo.jpg", 64, 48),
+                new FijiFixtures.FakeDecomposer());
+        m = JsonParser.parseString(Files.readString(folder.resolve("manifest.json"))).getAsJsonObject();
+        assertEquals(4, m.get("seed").getAsLong());
+    }
+
+    @Test
+    void cancellationProducesNothing() {
+        Cancellation cancel = new Cancellation();
+        cancel.cancel();
+        DecomposeJob job = new DecomposeJob(DecomposeOptions.parse("output=" + dir), new FijiFixtures.FakeDecomposer(),
+                log::add);
+        assertThrows(Cancellation.CancelledException.class, () -> job.run(
+                ImageConversion.current(FijiFixtures.rgb("x", 8, 8)), ProgressListener.NONE, cancel));
+        assertFalse(Files.exists(dir.resolve("x")));
+    }
+}

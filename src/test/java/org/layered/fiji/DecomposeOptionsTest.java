@@ -1,0 +1,90 @@
+package org.layered.fiji;
+
+import org.junit.jupiter.api.Test;
+import org.layered.engine.DeviceSpec;
+import org.layered.pipeline.DecomposeSettings;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The macro keys: parsing as ImageJ does, validation messages, and the recorded string round trip. */
+class DecomposeOptionsTest {
+    @Test
+    void readsValuesLikeImageJ() {
+        MacroOptions o = MacroOptions.parse("layers=3 prompt=[a red car] negative='blurry' cfg_normalize show "
+                + "layers=9 output=[/a b/[c]]");
+        assertEquals(3, o.integer("layers", 4, 1, 20), "first occurrence wins, as Macro.getValue");
+        assertEquals("a red car", o.string("prompt", ""));
+        assertEquals("blurry", o.string("negative", ""));
+        assertTrue(o.bool("cfg_normalize", false), "a bare word is a true flag");
+        assertTrue(o.bool("show", false));
+        assertEquals("/a b/[c]", o.string("output", ""), "nested brackets");
+        assertEquals("x", o.string("missing", "x"));
+    }
+
+    @Test
+    void promptIsNotReadFromTheNegativeKey() {
+        DecomposeOptions o = DecomposeOptions.parse("negative=[ugly] prompt=[a cat]");
+        assertEquals("a cat", o.prompt());
+        assertEquals("ugly", o.negative());
+        assertEquals("", DecomposeOptions.parse("negative=[ugly]").prompt());
+    }
+
+    @Test
+    void defaultsAreTheOfficialOnes() {
+        DecomposeOptions o = DecomposeOptions.parse("");
+        DecomposeSettings s = o.settings(null);
+        assertEquals(DecomposeSettings.defaults().withPrompt(null, " "), s.withDevice(DeviceSpec.AUTO));
+        assertNull(s.seed(), "blank seed = random");
+        assertTrue(s.wantsCaption(), "blank prompt = automatic caption");
+        assertEquals(" ", s.negativePrompt(), "blank negative = upstream's single space");
+        assertTrue(o.hyperstack());
+        assertFalse(o.layerImages());
+        assertTrue(o.exporters().isEmpty(), "nothing is saved without an output folder");
+    }
+
+    @Test
+    void everyKeyMapsToItsSetting() {
+        DecomposeOptions o = DecomposeOptions.parse("model=/m layers=7 resolution=1024 steps=12 cfg=2.5 "
+                + "cfg_normalize=false seed=99 prompt=[p q] negative=[n] device=cpu inputs=/i.safetensors "
+                + "hyperstack=false layer_images=true original_size=true output=/out formats=png,ora");
+        DecomposeSettings s = o.settings(null);
+        assertEquals(new DecomposeSettings(7, 1024, 12, 2.5, false, 99L, "p q", "n", DeviceSpec.CPU), s);
+        assertEquals("/m", o.model());
+        assertEquals("/i.safetensors", o.inputs());
+        assertFalse(o.hyperstack());
+        assertTrue(o.layerImages());
+        assertTrue(o.originalSize());
+        assertEquals(2, o.exporters().size());
+        assertEquals(o, DecomposeOptions.parse(o.toMacroString()), o.toMacroString());
+    }
+
+    @Test
+    void recordedStringRoundTripsAndKeepsTextWithSpaces() {
+        DecomposeOptions o = DecomposeOptions.defaults().withSeed("12")
+                .withOutput("/tmp/out dir", "png,tiff");
+        String s = o.toMacroString();
+        assertTrue(s.contains("output=[/tmp/out dir]"), s);
+        assertTrue(s.contains("cfg_normalize=true"), s);
+        assertTrue(s.contains("seed=12"), s);
+        assertEquals(o, DecomposeOptions.parse(s));
+    }
+
+    @Test
+    void badValuesGiveOneClearLine() {
+        assertMessage("layers must be between 1 and 20, got 0", "layers=0");
+        assertMessage("layers must be a whole number, got 'four'", "layers=four");
+        assertMessage("resolution must be 640 or 1024, got '800'", "resolution=800");
+        assertMessage("cfg must be a number, got 'x'", "cfg=x");
+        assertMessage("cfg_normalize must be true or false, got 'maybe'", "cfg_normalize=maybe");
+        assertMessage("seed must be blank (random) or a whole number >= 0, got '-3'", "seed=-3");
+        assertMessage("unknown device 'tpu'", "device=tpu");
+        assertMessage("unknown layer export format 'gif'", "output=/o formats=png,gif");
+        assertMessage("'[' without matching ']'", "prompt=[unclosed");
+    }
+
+    private static void assertMessage(String expected, String options) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DecomposeOptions.parse(options).validate());
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+}

@@ -1,0 +1,277 @@
+package org.layered.fiji.ij1;
+
+import ij.IJ;
+import ij.ImagePlus;
+import ij.io.FileSaver;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.layered.fiji.DecomposeOptions;
+import org.layered.fiji.FijiFixtures;
+import org.layered.fiji.LayerFolder;
+import org.layered.fiji.MacroOptions;
+import org.layered.pipeline.ResolutionBucket;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Plain ImageJ 1.x with a display, as users run it: a child JVM under {@code xvfb-run} (this JVM stays headless),
+ * started with only ij.jar and the runtime libraries on the class path. The plugin jar, built here from the compiled
+ * classes and the top-level {@code plugins.config}, sits in a temporary {@code plugins/} folder, so ImageJ finds
+ * "Decompose" through plugins.config exactly as in a real installation. The user-facing macros of {@code macros/}
+ * are what runs. {@code -batch} exits 0 even when a macro fails, so the outputs and printed lines are checked.
+ */
+class Ij1XvfbTest {
+    static final Path MACROS = Path.of("macros").toAbsolutePath();
+
+    @TempDir
+    static Path home;
+    static List<String> classPath;
+
+    @BeforeAll
+    static void installPlugin() throws Exception {
+        assertNotNull(xvfbRun(), "xvfb-run is not installed: these tests run plain ImageJ under a virtual display. "
+                + "Install it with 'apt-get install -y xvfb xauth' (.ci/run does this).");
+        Path plugins = Files.createDirectories(home.resolve("plugins"));
+        buildPluginJar(plugins.resolve("Layered_-test.jar"));
+        classPath = childClassPath();
+    }
+
+    static String xvfbRun() {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
+            Path p = Path.of(dir, "xvfb-run");
+            if (Files.isExecutable(p)) {
+                return p.toString();
+            }
+        }
+        return null;
+    }
+
+    /** target/classes (the plugin's classes) plus the top-level plugins.config at the jar root. */
+    static void buildPluginJar(Path jar) throws Exception {
+        Path classes = Path.of(DecomposePlugin.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Manifest mf = new Manifest();
+        mf.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        mf.getMainAttributes().put(Attributes.Name.IMPLEMENTATION_VERSION, "xvfb-test");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), mf);
+             Stream<Path> walk = Files.walk(classes)) {
+            for (Path p : walk.filter(Files::isRegularFile).sorted().toList()) {
+                String name = classes.relativize(p).toString().replace(File.separatorChar, '/');
+                if (name.equals("plugins.config") || name.equals("META-INF/MANIFEST.MF")) {
+                    continue;
+                }
+                out.putNextEntry(new JarEntry(name));
+                Files.copy(p, out);
+                out.closeEntry();
+            }
+            out.putNextEntry(new JarEntry("plugins.config"));
+            Files.copy(Path.of("plugins.config"), out);
+            out.closeEntry();
+        }
+    }
+
+    /** ij.jar and the runtime jars of the test class path; never the compiled classes folders. */
+    static List<String> childClassPath() {
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> out = new ArrayList<>();
+        for (String e : cp.split(File.pathSeparator)) {
+            String name = Path.of(e).getFileName().toString();
+            if (e.endsWith(".jar") && Files.isRegularFile(Path.of(e)) && !name.startsWith("junit-")
+                    && !name.startsWith("opentest4j") && !name.startsWith("apiguardian") && !name.startsWith("surefire")
+                    && !name.startsWith("scijava-common")) {
+                out.add(e);
+            }
+        }
+        assertTrue(out.stream().anyMatch(e -> Path.of(e).getFileName().toString().startsWith("ij-")), out.toString());
+        return out;
+    }
+
+    /** A child ImageJ running {@code ImageJ -batch macro arg} under xvfb-run. */
+    static Process startImageJ(Path macro, String arg, Path log) throws IOException {
+        return startChild(List.of(), "ij.ImageJ", List.of("-batch", macro.toString(), arg), log);
+    }
+
+    /** A child JVM under xvfb-run with ij.jar, the runtime jars and {@code extraJars} on its class path. */
+    static Process startChild(List<String> extraJars, String mainClass, List<String> args, Path log)
+            throws IOException {
+        List<String> cp = new ArrayList<>(classPath);
+        cp.addAll(extraJars);
+        String java = Path.of(System.getProperty("layered.test.javaHome", System.getProperty("java.home")), "bin",
+                "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(xvfbRun(), "-a", java, "-Xmx3g", "-Djava.awt.headless=false",
+                "-Dai.djl.offline=true", "-Dplugins.dir=" + home, "-Duser.home=" + home,
+                "-cp", String.join(File.pathSeparator, cp), mainClass));
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("MALLOC_MMAP_THRESHOLD_", "1048576");
+        if (System.getenv("DJL_CACHE_DIR") == null) {
+            pb.environment().put("DJL_CACHE_DIR", Path.of(System.getProperty("user.home"), ".djl.ai").toString());
+        }
+        return pb.start();
+    }
+
+    static String runImageJ(Path macro, String arg, Duration timeout) throws Exception {
+        Path log = Files.createTempFile(home, "imagej", ".log");
+        return waitFor(startImageJ(macro, arg, log), log, timeout);
+    }
+
+    static String waitFor(Process p, Path log, Duration timeout) throws Exception {
+        if (!p.waitFor(timeout.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+            kill(p);
+            fail("ImageJ did not finish within " + timeout + ":\n" + tail(log));
+        }
+        return Files.readString(log, StandardCharsets.UTF_8);
+    }
+
+    static void kill(Process p) throws InterruptedException {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        p.waitFor();
+    }
+
+    static String tail(Path log) throws IOException {
+        String s = Files.readString(log, StandardCharsets.UTF_8);
+        return s.length() > 6000 ? s.substring(s.length() - 6000) : s;
+    }
+
+    static void savePng(ImagePlus imp, Path file) {
+        assertTrue(new FileSaver(imp).saveAsPng(file.toString()), file.toString());
+    }
+
+    static void assertNoStackTrace(String out) {
+        assertFalse(out.contains("\tat org.layered") || out.contains("Exception in thread"), out);
+    }
+
+    @Test
+    void singleThenRecursiveMacro() throws Exception {
+        Path in = home.resolve("photo.png");
+        savePng(FijiFixtures.rgb("photo", 90, 70), in);
+        Path out = home.resolve("single-out");
+        Path out2 = home.resolve("recursive-out");
+        Path driver = home.resolve("single-then-recursive.ijm");
+        Files.writeString(driver, "runMacro('" + MACROS.resolve("single.ijm") + "', '"
+                + "file=[" + in + "] " + FijiFixtures.cheapOptions(2) + " output=[" + out + "] formats=png,tiff');\n"
+                + "print('MARK single done nImages=' + nImages);\n"
+                + "runMacro('" + MACROS.resolve("recursive.ijm") + "', '"
+                + "stack=[" + out.resolve("photo/layers.tif") + "] layer=2 " + FijiFixtures.cheapOptions(1)
+                + " output=[" + out2 + "]');\n"
+                + "print('MARK recursive done');\n");
+        String log = runImageJ(driver, "", Duration.ofMinutes(4));
+
+        ResolutionBucket b = ResolutionBucket.forImage(640, 90, 70);
+        assertTrue(log.contains("Layered: photo.png -> photo-layers: 2 layers of " + b.width() + "x" + b.height()
+                + ", seed 5"), log);
+        assertTrue(log.contains("  layer 1 (bottom): coverage "), log);
+        assertTrue(log.contains("  layer 2 (top): coverage "), log);
+        assertTrue(log.contains("[layered] step 1/1"), "a line per step without a GUI: " + log);
+        assertTrue(log.contains("MARK single done"), log);
+        for (String f : new String[] {"layer-1.png", "layer-2.png", "composite.png", "layers.tif", "manifest.json"}) {
+            assertTrue(Files.isRegularFile(out.resolve("photo").resolve(f)), f + "\n" + log);
+        }
+        ImagePlus tif = IJ.openImage(out.resolve("photo/layers.tif").toString());
+        assertArrayEquals(new int[] {b.width(), b.height(), 4, 2, 1}, tif.getDimensions());
+
+        assertTrue(log.contains("Layered: layer 2 of layers.tif -> layers-z2-layers: 1 sub-layers"), log);
+        assertTrue(log.contains("RGBA from channels 1-4 (4 = alpha)"), "the layer went in with its alpha: " + log);
+        assertTrue(LayerFolder.isComplete(out2.resolve("layers-z2")), log);
+        assertTrue(log.contains("MARK recursive done"), log);
+        assertNoStackTrace(log);
+    }
+
+    @Test
+    void batchMacroIsInterruptedAndResumed() throws Exception {
+        Path in = Files.createDirectories(home.resolve("batch-in"));
+        for (String n : new String[] {"a", "b", "c"}) {
+            savePng(FijiFixtures.rgb(n, 40 + n.charAt(0) % 3 * 10, 30), in.resolve(n + ".png"));
+        }
+        Path out = home.resolve("batch-out");
+        String arg = "folder=[" + in + "] output=[" + out + "] " + FijiFixtures.cheapOptions(1);
+        Path batch = MACROS.resolve("batch.ijm");
+
+        // first run: killed (like a job hitting its time limit) as soon as the first image is complete
+        Path log1 = home.resolve("batch-1.log");
+        Process p = startImageJ(batch, arg, log1);
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        while (completed(out).isEmpty()) {
+            if (!p.isAlive() || System.nanoTime() > deadline) {
+                kill(p);
+                fail("the first image was not completed:\n" + tail(log1));
+            }
+            Thread.sleep(100);
+        }
+        kill(p);
+        List<String> first = completed(out);
+        assertEquals(List.of("a"), first, tail(log1));
+        assertFalse(Files.readString(log1).contains("Layered: batch finished"), tail(log1));
+        byte[] manifestA = Files.readAllBytes(out.resolve("a/manifest.json"));
+
+        // second run: picks up where the first stopped
+        String log2 = runImageJ(batch, arg, Duration.ofMinutes(4));
+        assertTrue(log2.contains("image 1/3 a.png: already done, skipped"), log2);
+        assertTrue(log2.contains("Layered batch: 3 of 3 image file(s) in this shard: 2 plane(s) decomposed, "
+                + "1 skipped (already done), 0 failed"), log2);
+        assertTrue(log2.contains("Layered: batch finished"), log2);
+        assertEquals(List.of("a", "b", "c"), completed(out));
+        assertArrayEquals(manifestA, Files.readAllBytes(out.resolve("a/manifest.json")), "a was not redone");
+        try (Stream<Path> s = Files.list(out)) {
+            assertEquals(3, s.count(), "no staging folders left behind");
+        }
+        assertNoStackTrace(log2);
+    }
+
+    @Test
+    void dialogRunIsRecordedWithTheMacroKeysAndTheSeedUsed() throws Exception {
+        // the driver class alone goes on the class path: the plugin still comes from plugins/
+        Path driverJar = home.resolve("driver.jar");
+        Path classes = Path.of(DialogDriver.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        String entry = DialogDriver.class.getName().replace('.', '/') + ".class";
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(driverJar))) {
+            out.putNextEntry(new JarEntry(entry));
+            Files.copy(classes.resolve(entry), out);
+            out.closeEntry();
+        }
+        Path out = home.resolve("dialog-out");
+        Path log = home.resolve("dialog.log");
+        String text = waitFor(startChild(List.of(driverJar.toString()), DialogDriver.class.getName(),
+                List.of(FijiFixtures.model().toString(), FijiFixtures.inputs().toString(), out.toString()), log),
+                log, Duration.ofMinutes(3));
+        assertTrue(text.contains("DRIVER dialog Layered: Decompose"), text);
+        assertTrue(text.contains("DRIVER result ramp-layers [736, 544, 4, 1, 1]"), text);
+        String recorded = text.lines().filter(l -> l.startsWith("DRIVER recorded run(\"Decompose\", \""))
+                .findFirst().orElseThrow(() -> new AssertionError(text));
+        String options = recorded.substring(recorded.indexOf(", \"") + 3, recorded.lastIndexOf("\");"));
+        DecomposeOptions replay = DecomposeOptions.parse(options);
+        assertEquals(FijiFixtures.model().toString(), replay.model());
+        assertEquals(1, replay.layers());
+        assertEquals(1, replay.steps());
+        assertEquals(out.toString(), replay.output());
+        assertTrue(replay.seed().matches("\\d+"), "the random seed used is recorded: " + options);
+        assertEquals(DecomposeOptions.KEYS, List.copyOf(MacroOptions.parse(options).keys()), options);
+        assertTrue(LayerFolder.isComplete(out.resolve("ramp")), text);
+        assertNoStackTrace(text);
+    }
+
+    static List<String> completed(Path out) throws IOException {
+        if (!Files.isDirectory(out)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(out)) {
+            return s.filter(LayerFolder::isComplete).map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+}
