@@ -10,7 +10,7 @@ import org.layered.model.transformer.FrameShape;
 import org.layered.model.transformer.ForwardObserver;
 import org.layered.model.transformer.OpProfile;
 import org.layered.model.transformer.QwenImageTransformer;
-import org.layered.model.transformer.ResidencyPolicy;
+import org.layered.weights.residency.ResidencyPolicy;
 import org.layered.model.transformer.TransformerConfig;
 import org.layered.weights.safetensors.SafetensorsWriter;
 

@@ -8,7 +8,7 @@ import org.layered.image.RgbaImage;
 import org.layered.model.text.CaptionProgress;
 import org.layered.model.text.GenerationConfig;
 import org.layered.model.text.ImageCaptioner;
-import org.layered.pipeline.Cancellation;
+import org.layered.engine.Cancellation;
 import org.layered.pipeline.ResolutionBucket;
 
 import java.io.PrintStream;

@@ -13,7 +13,7 @@ import org.layered.export.Manifest;
 import org.layered.export.PngLayerWriter;
 import org.layered.export.PngStackWriter;
 import org.layered.image.RgbaImage;
-import org.layered.pipeline.Cancellation;
+import org.layered.engine.Cancellation;
 import org.layered.pipeline.DecomposePipeline;
 import org.layered.pipeline.DecomposeSettings;
 import org.layered.pipeline.Decomposition;

@@ -2,7 +2,7 @@ package org.layered.fiji;
 
 import ij.IJ;
 import ij.ImagePlus;
-import org.layered.pipeline.Cancellation;
+import org.layered.engine.Cancellation;
 import org.layered.pipeline.ProgressListener;
 
 import java.io.IOException;

@@ -9,7 +9,7 @@ import org.layered.export.PngStackWriter;
 import org.layered.image.LanczosResize;
 import org.layered.image.RgbaImage;
 import org.layered.layers.LayerStack;
-import org.layered.pipeline.Cancellation;
+import org.layered.engine.Cancellation;
 import org.layered.pipeline.DecomposeSettings;
 import org.layered.pipeline.Decomposition;
 import org.layered.pipeline.ProgressListener;

@@ -1,7 +1,7 @@
 package org.layered.fiji;
 
 import org.layered.image.RgbaImage;
-import org.layered.pipeline.Cancellation;
+import org.layered.engine.Cancellation;
 import org.layered.pipeline.DecomposeSettings;
 import org.layered.pipeline.Decomposition;
 import org.layered.pipeline.ProgressListener;

@@ -1,7 +1,7 @@
 package org.layered.fiji;
 
 import ij.IJ;
-import org.layered.pipeline.Cancellation;
+import org.layered.engine.Cancellation;
 import org.layered.pipeline.ProgressListener;
 
 import java.awt.GraphicsEnvironment;

@@ -4,7 +4,7 @@ import org.layered.engine.ComputeDevice;
 import org.layered.engine.DeviceSpec;
 import org.layered.engine.Precision;
 import org.layered.engine.TorchEngine;
-import org.layered.pipeline.Cancellation;
+import org.layered.engine.Cancellation;
 import org.layered.pipeline.DecomposePipeline;
 import org.layered.pipeline.ProgressListener;
 

@@ -2,7 +2,7 @@ package org.layered.fiji;
 
 import org.layered.engine.TensorScope;
 import org.layered.image.RgbaImage;
-import org.layered.pipeline.Cancellation;
+import org.layered.engine.Cancellation;
 import org.layered.pipeline.DecomposeSettings;
 import org.layered.pipeline.Decomposition;
 import org.layered.pipeline.GivenInputs;

@@ -1,5 +1,6 @@
 package org.layered.pipeline;
 
+import org.layered.engine.Cancellation;
 import org.layered.engine.ComputeDevice;
 import org.layered.engine.DType;
 import org.layered.engine.Ops;
@@ -13,7 +14,7 @@ import org.layered.model.text.CaptionProgress;
 import org.layered.model.text.GenerationConfig;
 import org.layered.model.text.ImageCaptioner;
 import org.layered.model.transformer.QwenImageTransformer;
-import org.layered.model.transformer.ResidencyPolicy;
+import org.layered.weights.residency.ResidencyPolicy;
 import org.layered.model.vae.RgbaVae;
 import org.layered.weights.SafetensorsWeights;
 import org.layered.weights.config.ModelIndex;

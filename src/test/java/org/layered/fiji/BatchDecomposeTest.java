@@ -5,7 +5,7 @@ import ij.ImagePlus;
 import ij.io.FileSaver;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.layered.pipeline.Cancellation;
+import org.layered.engine.Cancellation;
 import org.layered.pipeline.ProgressListener;
 
 import java.nio.file.Files;

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.layered.export.PngLayerWriter;
 import org.layered.image.RgbaImage;
-import org.layered.pipeline.Cancellation;
+import org.layered.engine.Cancellation;
 import org.layered.pipeline.ProgressListener;
 import org.layered.pipeline.ResolutionBucket;
 

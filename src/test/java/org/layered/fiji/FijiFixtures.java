@@ -5,7 +5,7 @@ import ij.process.ColorProcessor;
 import org.layered.image.RgbaImage;
 import org.layered.image.LanczosResize;
 import org.layered.layers.LayerStack;
-import org.layered.pipeline.Cancellation;
+import org.layered.engine.Cancellation;
 import org.layered.pipeline.DecomposeSettings;
 import org.layered.pipeline.Decomposition;
 import org.layered.pipeline.ProgressListener;

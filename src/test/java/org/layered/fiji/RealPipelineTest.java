@@ -4,7 +4,7 @@ import ij.IJ;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.layered.engine.TensorScope;
-import org.layered.pipeline.Cancellation;
+import org.layered.engine.Cancellation;
 import org.layered.pipeline.ProgressListener;
 import org.layered.store.ModelStore;
 

@@ -1,5 +1,6 @@
 package org.layered.pipeline;
 
+import org.layered.testing.Goldens;
 import com.google.gson.JsonObject;
 import org.layered.engine.ComputeDevice;
 import org.layered.engine.Ops;
@@ -11,14 +12,11 @@ import org.layered.weights.safetensors.TensorValues;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.net.URL;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /** A golden safetensors file from the test resources ({@code /golden/...}), read into Java arrays. */
 public final class GoldenFiles implements AutoCloseable {
@@ -30,13 +28,7 @@ public final class GoldenFiles implements AutoCloseable {
 
     /** A file or folder below {@code src/test/resources/golden}. */
     public static Path resource(String relative) {
-        URL url = GoldenFiles.class.getResource("/golden/" + relative);
-        assertNotNull(url, "test resource /golden/" + relative + " is missing");
-        try {
-            return Path.of(url.toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return Goldens.resource(relative);
     }
 
     public static GoldenFiles open(String relative) {
@@ -114,16 +106,7 @@ public final class GoldenFiles implements AutoCloseable {
 
     /** Max |a - b| after checking the lengths; NaN anywhere gives NaN. */
     public static double maxAbsDiff(float[] a, float[] b) {
-        assertEquals(b.length, a.length, "element count");
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            double d = Math.abs((double) a[i] - b[i]);
-            if (Double.isNaN(d)) {
-                return Double.NaN;
-            }
-            m = Math.max(m, d);
-        }
-        return m;
+        return Goldens.maxAbsDiff(a, b);
     }
 
     /** Number of elements whose float bits differ. */

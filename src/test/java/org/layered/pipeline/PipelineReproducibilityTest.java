@@ -1,5 +1,6 @@
 package org.layered.pipeline;
 
+import org.layered.engine.Cancellation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.layered.engine.ComputeDevice;

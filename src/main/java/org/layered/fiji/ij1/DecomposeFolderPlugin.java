@@ -9,7 +9,7 @@ import org.layered.fiji.DecomposeOptions;
 import org.layered.fiji.Ij1Progress;
 import org.layered.fiji.MacroOptions;
 import org.layered.fiji.PipelineDecomposer;
-import org.layered.pipeline.Cancellation;
+import org.layered.engine.Cancellation;
 
 import java.nio.file.Path;
 

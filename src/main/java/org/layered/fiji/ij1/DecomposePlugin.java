@@ -13,7 +13,7 @@ import org.layered.fiji.Ij1Progress;
 import org.layered.fiji.MacroOptions;
 import org.layered.fiji.PipelineDecomposer;
 import org.layered.fiji.ResultDisplay;
-import org.layered.pipeline.Cancellation;
+import org.layered.engine.Cancellation;
 
 /**
  * Plugins > Layered > Decompose for ImageJ 1.x and classic macros, registered by {@code plugins.config}:

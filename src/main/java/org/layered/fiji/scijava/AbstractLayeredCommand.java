@@ -2,7 +2,7 @@ package org.layered.fiji.scijava;
 
 import org.layered.fiji.DecomposeOptions;
 import org.layered.fiji.Messages;
-import org.layered.pipeline.Cancellation;
+import org.layered.engine.Cancellation;
 import org.scijava.app.StatusService;
 import org.scijava.command.ContextCommand;
 import org.scijava.log.LogService;

@@ -4,7 +4,7 @@ import org.layered.fiji.BatchDecompose;
 import org.layered.fiji.DecomposeException;
 import org.layered.fiji.Messages;
 import org.layered.fiji.PipelineDecomposer;
-import org.layered.pipeline.Cancellation;
+import org.layered.engine.Cancellation;
 import org.scijava.ItemIO;
 import org.scijava.command.Command;
 import org.scijava.plugin.Parameter;

@@ -1,6 +1,6 @@
 package org.layered.fiji.scijava;
 
-import org.layered.pipeline.Cancellation;
+import org.layered.engine.Cancellation;
 import org.layered.pipeline.ProgressListener;
 import org.scijava.app.StatusService;
 import org.scijava.log.LogService;

@@ -6,7 +6,7 @@ import org.layered.engine.Ops;
 import org.layered.engine.Precision;
 import org.layered.engine.Tensor;
 import org.layered.engine.TensorScope;
-import org.layered.model.transformer.ResidencyPolicy;
+import org.layered.weights.residency.ResidencyPolicy;
 import org.layered.weights.config.ConfigException;
 
 import java.io.IOException;

@@ -7,7 +7,7 @@ import org.layered.engine.Precision;
 import org.layered.engine.Tensor;
 import org.layered.engine.TensorScope;
 import org.layered.model.text.vision.Qwen25VisionTower;
-import org.layered.model.transformer.ResidencyPolicy;
+import org.layered.weights.residency.ResidencyPolicy;
 import org.layered.weights.SafetensorsWeights;
 import org.layered.weights.WeightSource;
 

@@ -2,8 +2,8 @@ package org.layered.model.text;
 
 import org.layered.engine.Ops;
 import org.layered.engine.Tensor;
-import org.layered.model.transformer.GroupWeights;
-import org.layered.model.transformer.WeightGroup;
+import org.layered.weights.residency.GroupWeights;
+import org.layered.weights.residency.WeightGroup;
 import org.layered.weights.WeightSource;
 
 import java.util.ArrayList;

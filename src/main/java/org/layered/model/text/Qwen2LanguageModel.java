@@ -6,10 +6,10 @@ import org.layered.engine.Ops;
 import org.layered.engine.Precision;
 import org.layered.engine.Tensor;
 import org.layered.engine.TensorScope;
-import org.layered.model.transformer.GroupWeights;
-import org.layered.model.transformer.ResidencyPolicy;
-import org.layered.model.transformer.WeightGroup;
-import org.layered.model.transformer.WeightResidency;
+import org.layered.weights.residency.GroupWeights;
+import org.layered.weights.residency.ResidencyPolicy;
+import org.layered.weights.residency.WeightGroup;
+import org.layered.weights.residency.WeightResidency;
 import org.layered.weights.SafetensorsWeights;
 import org.layered.weights.WeightSource;
 

@@ -1,5 +1,6 @@
 package org.layered.model.transformer;
 
+import org.layered.weights.residency.GroupWeights;
 import org.layered.engine.DType;
 import org.layered.engine.Ops;
 import org.layered.engine.Tensor;

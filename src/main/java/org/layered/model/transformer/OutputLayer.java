@@ -1,5 +1,6 @@
 package org.layered.model.transformer;
 
+import org.layered.weights.residency.GroupWeights;
 import org.layered.engine.Tensor;
 
 import java.util.List;

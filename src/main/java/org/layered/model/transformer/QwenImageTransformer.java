@@ -1,5 +1,9 @@
 package org.layered.model.transformer;
 
+import org.layered.weights.residency.GroupWeights;
+import org.layered.weights.residency.WeightGroup;
+import org.layered.weights.residency.WeightResidency;
+import org.layered.weights.residency.ResidencyPolicy;
 import org.layered.engine.ComputeDevice;
 import org.layered.engine.DType;
 import org.layered.engine.Ops;

@@ -10,7 +10,7 @@ import org.layered.engine.TensorScope;
 import org.layered.image.RgbaImage;
 import org.layered.model.text.vision.ImageProcessorConfig;
 import org.layered.model.text.vision.QwenImageProcessor;
-import org.layered.model.transformer.ResidencyPolicy;
+import org.layered.weights.residency.ResidencyPolicy;
 import org.layered.weights.safetensors.SafetensorsFile;
 import org.layered.weights.safetensors.TensorInfo;
 import org.layered.weights.safetensors.TensorValues;

@@ -9,7 +9,7 @@ import org.layered.engine.DType;
 import org.layered.engine.Precision;
 import org.layered.engine.Tensor;
 import org.layered.engine.TensorScope;
-import org.layered.model.transformer.ResidencyPolicy;
+import org.layered.weights.residency.ResidencyPolicy;
 import org.layered.weights.SafetensorsWeights;
 import org.layered.weights.config.JsonConfig;
 import org.layered.weights.safetensors.SafetensorsFile;

@@ -1,5 +1,6 @@
 package org.layered.model.text;
 
+import org.layered.testing.Goldens;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
@@ -110,18 +111,7 @@ final class TextGolden {
     }
 
     static double maxAbsDiff(float[] a, float[] b) {
-        if (a.length != b.length) {
-            throw new AssertionError("element count " + a.length + " != " + b.length);
-        }
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            double d = Math.abs((double) a[i] - b[i]);
-            if (Double.isNaN(d)) {
-                return Double.NaN;
-            }
-            m = Math.max(m, d);
-        }
-        return m;
+        return Goldens.maxAbsDiff(a, b);
     }
 
     /** The golden tiny-model id map: real special ids 151643..151664 -> 490..511, others r -> r % 490. */

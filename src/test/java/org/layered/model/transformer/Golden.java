@@ -1,5 +1,6 @@
 package org.layered.model.transformer;
 
+import org.layered.testing.Goldens;
 import org.layered.engine.ComputeDevice;
 import org.layered.engine.Ops;
 import org.layered.engine.Tensor;
@@ -9,15 +10,11 @@ import org.layered.weights.safetensors.TensorValues;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.net.URL;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /** Reads golden tensors from the test resources ({@code /golden/...}). */
 final class Golden implements AutoCloseable {
@@ -29,13 +26,7 @@ final class Golden implements AutoCloseable {
 
     /** A folder or file below {@code src/test/resources/golden}. */
     static Path resource(String relative) {
-        URL url = Golden.class.getResource("/golden/" + relative);
-        assertNotNull(url, "test resource /golden/" + relative + " is missing");
-        try {
-            return Path.of(url.toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return Goldens.resource(relative);
     }
 
     static Path transformerDir() {
@@ -104,24 +95,11 @@ final class Golden implements AutoCloseable {
 
     /** Max |a - b|, checking the lengths. */
     static double maxAbsDiff(float[] a, float[] b) {
-        assertEquals(a.length, b.length, "element count");
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            double d = Math.abs((double) a[i] - b[i]);
-            if (Double.isNaN(d)) {
-                return Double.NaN;
-            }
-            m = Math.max(m, d);
-        }
-        return m;
+        return Goldens.maxAbsDiff(a, b);
     }
 
     static double maxAbs(float[] a) {
-        double m = 0;
-        for (float v : a) {
-            m = Math.max(m, Math.abs(v));
-        }
-        return m;
+        return Goldens.maxAbs(a);
     }
 
     static void assertShape(long[] expected, Tensor t) {

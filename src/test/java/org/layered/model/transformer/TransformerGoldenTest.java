@@ -1,5 +1,8 @@
 package org.layered.model.transformer;
 
+import org.layered.weights.residency.StreamedWeights;
+import org.layered.weights.residency.WeightGroup;
+import org.layered.weights.residency.ResidencyPolicy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

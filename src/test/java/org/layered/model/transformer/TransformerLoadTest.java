@@ -1,5 +1,6 @@
 package org.layered.model.transformer;
 
+import org.layered.weights.residency.ResidencyPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.layered.engine.Tensor;

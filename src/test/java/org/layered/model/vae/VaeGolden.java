@@ -1,5 +1,6 @@
 package org.layered.model.vae;
 
+import org.layered.testing.Goldens;
 import org.layered.engine.ComputeDevice;
 import org.layered.engine.Ops;
 import org.layered.engine.Tensor;
@@ -17,7 +18,6 @@ import java.util.HashMap;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The VAE golden folder from the test resources and comparison helpers. */
@@ -74,20 +74,11 @@ final class VaeGolden {
     }
 
     static double maxAbsDiff(float[] a, float[] b) {
-        assertEquals(a.length, b.length, "element count");
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            m = Math.max(m, Math.abs((double) a[i] - b[i]));
-        }
-        return m;
+        return Goldens.maxAbsDiff(a, b);
     }
 
     static double maxAbs(float[] a) {
-        double m = 0;
-        for (float v : a) {
-            m = Math.max(m, Math.abs(v));
-        }
-        return m;
+        return Goldens.maxAbs(a);
     }
 
     /** Compares {@code actual} with golden {@code name} (shape and values), prints and asserts the error. */

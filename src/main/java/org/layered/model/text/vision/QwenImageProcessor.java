@@ -1,5 +1,6 @@
 package org.layered.model.text.vision;
 
+import org.layered.image.PillowResample;
 import org.layered.image.RgbaImage;
 
 /**
@@ -9,7 +10,7 @@ import org.layered.image.RgbaImage;
  *       <b>dropped</b>, not composited;</li>
  *   <li>{@link #smartResize smart_resize} to multiples of {@code patch_size * merge_size} (28) within
  *       [{@code min_pixels}, {@code max_pixels}], Python {@code round} (half to even);</li>
- *   <li>Pillow bicubic resize on the 8-bit image ({@link BicubicResize});</li>
+ *   <li>Pillow bicubic resize on the 8-bit image ({@link PillowResample});</li>
  *   <li>rescale {@code x * (1/255)} in float64 cast to float32, then {@code (x - mean) / std} in float32;</li>
  *   <li>the frame is repeated to {@code temporal_patch_size} slices and cut into 14x14 patches: one row per patch in
  *       merge-block order (for each 2x2 block of patches, row-major over blocks, its 4 patches row-major), columns
@@ -122,7 +123,7 @@ public final class QwenImageProcessor {
             throw new IllegalArgumentException("image size " + rw + "x" + rh + " is not a multiple of patch_size * "
                     + "merge_size = " + (p * m) + " (resizing is off in the processor config)");
         }
-        byte[] resized = BicubicResize.resize(rgb, 3, width, height, rw, rh);
+        byte[] resized = PillowResample.resize(rgb, 3, width, height, rw, rh, PillowResample.Filter.BICUBIC);
 
         // rescale (float64 product cast to float32) and normalise (float32), per channel
         float[] mean = new float[3];

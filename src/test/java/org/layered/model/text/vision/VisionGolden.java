@@ -1,5 +1,6 @@
 package org.layered.model.text.vision;
 
+import org.layered.testing.Goldens;
 import org.layered.weights.safetensors.SafetensorsFile;
 import org.layered.weights.safetensors.TensorInfo;
 import org.layered.weights.safetensors.TensorValues;
@@ -73,17 +74,6 @@ final class VisionGolden {
     }
 
     static double maxAbsDiff(float[] a, float[] b) {
-        if (a.length != b.length) {
-            throw new AssertionError("element count " + a.length + " != " + b.length);
-        }
-        double m = 0;
-        for (int i = 0; i < a.length; i++) {
-            double d = Math.abs((double) a[i] - b[i]);
-            if (Double.isNaN(d)) {
-                return Double.NaN;
-            }
-            m = Math.max(m, d);
-        }
-        return m;
+        return Goldens.maxAbsDiff(a, b);
     }
 }

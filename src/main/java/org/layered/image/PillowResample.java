@@ -1,21 +1,65 @@
-package org.layered.model.text.vision;
+package org.layered.image;
 
 /**
- * Pillow 11.1's {@code Image.resize(size, Image.BICUBIC)} for 8-bit RGB images, reproduced integer for integer: what
- * the slow {@code Qwen2VLImageProcessor} does through {@code transformers.image_transforms.resize} (PIL path,
- * {@code reducing_gap=None}).
- *
- * <p>Resample.c: two separable passes (horizontal first, each only when that dimension changes), the bicubic kernel
- * with {@code a = -0.5} and support 2 stretched by the downscale factor, coefficients normalised to sum 1 and
+ * Pillow 11.1's separable 8-bit resampling ({@code Resample.c}), reproduced integer for integer, for any number of
+ * interleaved channels and the filters the project needs: two passes (horizontal first, each only when that
+ * dimension changes) with the filter stretched by the downscale factor, coefficients normalised to sum 1 and
  * converted to 22-bit fixed point (rounded half away from zero); each pass adds the rounding offset, clips to
- * 0..255 and keeps 8 bits. When the size already matches Pillow returns a copy.
+ * 0..255 and keeps 8 bits.
  */
-public final class BicubicResize {
+public final class PillowResample {
+    /** Resample.c filters: support and kernel. */
+    public enum Filter {
+        /** {@code bicubic_filter} with a = -0.5, support 2. */
+        BICUBIC(2.0) {
+            @Override
+            double weight(double x) {
+                final double a = -0.5;
+                if (x < 0.0) {
+                    x = -x;
+                }
+                if (x < 1.0) {
+                    return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+                }
+                if (x < 2.0) {
+                    return (((x - 5) * x + 8) * x - 4) * a;
+                }
+                return 0.0;
+            }
+        },
+        /** {@code lanczos_filter}: sinc(x) sinc(x/3) on [-3, 3). */
+        LANCZOS(3.0) {
+            @Override
+            double weight(double x) {
+                if (-3.0 <= x && x < 3.0) {
+                    return sinc(x) * sinc(x / 3);
+                }
+                return 0.0;
+            }
+        };
+
+        private final double support;
+
+        Filter(double support) {
+            this.support = support;
+        }
+
+        abstract double weight(double x);
+
+        private static double sinc(double x) {
+            if (x == 0.0) {
+                return 1.0;
+            }
+            x = x * Math.PI;
+            return Math.sin(x) / x;
+        }
+    }
+
+
     /** Resample.c {@code PRECISION_BITS}: 8 bits of result, 2 bits of headroom. */
     private static final int PRECISION_BITS = 32 - 8 - 2;
-    private static final double SUPPORT = 2.0;
 
-    private BicubicResize() {
+    private PillowResample() {
     }
 
     /**
@@ -23,7 +67,7 @@ public final class BicubicResize {
      *
      * @return {@code outH x outW x channels} bytes (a copy when the size does not change)
      */
-    public static byte[] resize(byte[] pixels, int channels, int inW, int inH, int outW, int outH) {
+    public static byte[] resize(byte[] pixels, int channels, int inW, int inH, int outW, int outH, Filter filter) {
         if (channels < 1) {
             throw new IllegalArgumentException("channels must be >= 1, got " + channels);
         }
@@ -41,9 +85,22 @@ public final class BicubicResize {
         for (int i = 0; i < img.length; i++) {
             img[i] = pixels[i] & 0xFF;
         }
+        int[] r = resample(img, channels, inW, inH, outW, outH, filter);
+        byte[] out = new byte[r.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (byte) r[i];
+        }
+        return out;
+    }
+
+    /**
+     * The same on 0..255 values held in ints (e.g. premultiplied RGBa); sizes must differ in at least one
+     * dimension.
+     */
+    static int[] resample(int[] img, int channels, int inW, int inH, int outW, int outH, Filter filter) {
         int w = inW;
-        Coefficients horiz = Coefficients.of(inW, outW);
-        Coefficients vert = Coefficients.of(inH, outH);
+        Coefficients horiz = Coefficients.of(inW, outW, filter);
+        Coefficients vert = Coefficients.of(inH, outH, filter);
         if (outW != inW) {
             // Pillow only computes the source rows the vertical pass reads; the values are the same.
             int yFirst = vert.min[0];
@@ -57,11 +114,7 @@ public final class BicubicResize {
         if (outH != inH) {
             img = vertical(img, channels, w, vert, outH);
         }
-        byte[] out = new byte[outW * outH * channels];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (byte) img[i];
-        }
-        return out;
+        return img;
     }
 
     private static int[] horizontal(int[] in, int ch, int w, int yOffset, int rows, Coefficients k) {
@@ -114,21 +167,6 @@ public final class BicubicResize {
         return ss >> PRECISION_BITS;
     }
 
-    /** Resample.c {@code bicubic_filter}, a = -0.5. */
-    static double bicubic(double x) {
-        final double a = -0.5;
-        if (x < 0.0) {
-            x = -x;
-        }
-        if (x < 1.0) {
-            return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
-        }
-        if (x < 2.0) {
-            return (((x - 5) * x + 8) * x - 4) * a;
-        }
-        return 0.0;
-    }
-
     /** Per output pixel: first input index, tap count and fixed-point taps ({@code precompute_coeffs}). */
     private static final class Coefficients {
         final int outSize;
@@ -146,10 +184,10 @@ public final class BicubicResize {
         }
 
         /** Coefficients for resampling the full range {@code [0, inSize)} to {@code outSize} samples. */
-        static Coefficients of(int inSize, int outSize) {
+        static Coefficients of(int inSize, int outSize, Filter filter) {
             double scale = (double) inSize / outSize;
             double filterscale = Math.max(scale, 1.0);
-            double support = SUPPORT * filterscale;
+            double support = filter.support * filterscale;
             int ksize = (int) Math.ceil(support) * 2 + 1;
             Coefficients k = new Coefficients(outSize, ksize);
             double[] w = new double[ksize];
@@ -167,7 +205,7 @@ public final class BicubicResize {
                 xmax -= xmin;
                 double ww = 0.0;
                 for (int x = 0; x < xmax; x++) {
-                    double v = bicubic((x + xmin - center + 0.5) * ss);
+                    double v = filter.weight((x + xmin - center + 0.5) * ss);
                     w[x] = v;
                     ww += v;
                 }

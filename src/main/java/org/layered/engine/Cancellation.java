@@ -1,4 +1,4 @@
-package org.layered.pipeline;
+package org.layered.engine;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 

@@ -1,4 +1,4 @@
-package org.layered.model.transformer;
+package org.layered.weights.residency;
 
 import org.layered.engine.ComputeDevice;
 import org.layered.engine.DType;
