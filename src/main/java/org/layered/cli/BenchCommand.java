@@ -1,6 +1,7 @@
 package org.layered.cli;
 
 import org.layered.bench.LoadBench;
+import org.layered.bench.PipelineBench;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -16,16 +17,18 @@ final class BenchCommand implements CliCommand {
 
     @Override
     public String summary() {
-        return "run a benchmark (load)";
+        return "run a benchmark (load, pipeline)";
     }
 
     @Override
     public String usage() {
         return """
-                usage: layered bench --suite load [--size-gib G] [--dir DIR]
+                usage: layered bench --suite load|pipeline [--size-gib G] [--dir DIR]
 
                   --suite load    write a synthetic bf16 checkpoint and compare mapped loading (bf16, float32)
                                   with a plain sequential read of the same file: seconds, RSS, ratios
+                  --suite pipeline  decompose a 704x576 image (2 layers, 3 steps, CFG) with a tiny and a larger
+                                  random model: seconds per stage and step, share outside the model's tensor work
                   --size-gib G    checkpoint size for 'load' (default 1.0)
                   --dir DIR       scratch folder (default: the system temp folder)
                 """;
@@ -42,7 +45,8 @@ final class BenchCommand implements CliCommand {
         Path dir = args.has("dir") ? args.path("dir") : Files.createTempDirectory("layered-bench");
         switch (suite) {
             case "load" -> LoadBench.run(Double.parseDouble(args.string("size-gib", "1.0")), dir, out);
-            default -> throw new CliArgs.UsageException("unknown suite '" + suite + "' (load)");
+            case "pipeline" -> PipelineBench.run(dir, out);
+            default -> throw new CliArgs.UsageException("unknown suite '" + suite + "' (load, pipeline)");
         }
         return 0;
     }

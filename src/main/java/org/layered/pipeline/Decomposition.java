@@ -21,6 +21,6 @@ import java.util.Map;
 public record Decomposition(LayerStack stack, RgbaImage input, ResolutionBucket bucket, DecomposeSettings settings,
         String prompt, boolean captioned, boolean cfgActive, Map<String, Double> seconds) {
     public Decomposition {
-        seconds = Map.copyOf(seconds);
+        seconds = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(seconds)); // run order
     }
 }

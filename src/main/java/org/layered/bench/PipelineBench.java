@@ -1,0 +1,141 @@
+package org.layered.bench;
+
+import org.layered.engine.Cancellation;
+import org.layered.engine.ComputeDevice;
+import org.layered.engine.DeviceSpec;
+import org.layered.engine.Ops;
+import org.layered.engine.Precision;
+import org.layered.engine.Tensor;
+import org.layered.engine.TensorScope;
+import org.layered.image.RgbaImage;
+import org.layered.image.TestPattern;
+import org.layered.model.transformer.QwenImageTransformer;
+import org.layered.model.transformer.TransformerConfig;
+import org.layered.model.vae.VaeConfig;
+import org.layered.pipeline.DecomposePipeline;
+import org.layered.pipeline.DecomposeSettings;
+import org.layered.pipeline.Decomposition;
+import org.layered.pipeline.GivenInputs;
+import org.layered.pipeline.ProgressListener;
+import org.layered.pipeline.ResolutionBucket;
+import org.layered.pipeline.TextConditioning;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * End-to-end pipeline benchmark on random models built here: the tiny golden-sized model and a larger one, each
+ * decomposing a 704x576 RGBA image into 2 layers with 3 steps of true CFG (given embeddings). Prints seconds per
+ * stage and per step, and the share of the run spent outside the model's tensor work — the pipeline's own
+ * overhead: packing, scheduler, guidance, image conversion, compositing — estimated as total minus the VAE stages
+ * minus the transformer forwards (one forward timed separately on the same shapes, times the forward count).
+ */
+public final class PipelineBench {
+    private static final int LAYERS = 2;
+    private static final int STEPS = 3;
+
+    private PipelineBench() {}
+
+    private record Sizes(String name, VaeConfig vae, TransformerConfig transformer) {}
+
+    public static void run(Path scratch, PrintStream out) throws IOException {
+        VaeConfig released = VaeConfig.releasedLayered();
+        Sizes tiny = new Sizes("tiny (golden sizes: VAE base 8, DiT 2 blocks x 2x32 heads)",
+                vae(released, 8), new TransformerConfig(2, 64, 16, 2, 32, 2, 48, new int[] {8, 12, 12}, true));
+        Sizes larger = new Sizes("larger (VAE base 32, DiT 4 blocks x 4x64 heads, text 256)",
+                vae(released, 32), new TransformerConfig(2, 64, 16, 4, 64, 4, 256, new int[] {16, 24, 24}, true));
+        out.printf(Locale.ROOT, "704x576 RGBA, %d layers, %d steps, CFG 4 normalised, CPU float32; load %s%n",
+                LAYERS, STEPS, loadAverage());
+        for (Sizes s : new Sizes[] {tiny, larger}) {
+            Path dir = Files.createTempDirectory(scratch, "pipeline-bench");
+            build(s, dir);
+            measure(s, dir, out);
+        }
+    }
+
+    private static VaeConfig vae(VaeConfig r, int baseDim) {
+        return new VaeConfig(baseDim, r.zDim(), r.dimMult(), r.numResBlocks(), r.attnScales(),
+                r.temporalDownsample(), r.inputChannels(), r.latentsMean(), r.latentsStd());
+    }
+
+    private static void build(Sizes s, Path dir) throws IOException {
+        Path vae = Files.createDirectories(dir.resolve("vae"));
+        VaeBench.writeRandomCheckpoint(s.vae(), vae, 1);
+        TransformerBench.writeRandomCheckpoint(s.transformer(), Files.createDirectories(dir.resolve("transformer")),
+                2);
+        Files.writeString(Files.createDirectories(dir.resolve("scheduler")).resolve("scheduler_config.json"), """
+                {"_class_name": "FlowMatchEulerDiscreteScheduler", "num_train_timesteps": 1000, "shift": 1.0,
+                 "use_dynamic_shifting": true, "time_shift_type": "linear", "shift_terminal": false,
+                 "base_shift": 0.5, "max_shift": 0.9, "base_image_seq_len": 256, "max_image_seq_len": 8192,
+                 "invert_sigmas": false, "stochastic_sampling": false, "use_karras_sigmas": false,
+                 "use_exponential_sigmas": false, "use_beta_sigmas": false}
+                """);
+    }
+
+    private static void measure(Sizes s, Path dir, PrintStream out) throws IOException {
+        ComputeDevice cpu = ComputeDevice.CPU;
+        int text = s.transformer().jointAttentionDim();
+        ResolutionBucket bucket = ResolutionBucket.forImage(640, 704, 576);
+        RgbaImage image = TestPattern.rgba(704, 576);
+        DecomposeSettings settings = new DecomposeSettings(LAYERS, 640, STEPS, 4.0, true, 7L, null, null,
+                DeviceSpec.CPU);
+        try (DecomposePipeline p = DecomposePipeline.open(dir, cpu, Precision.FLOAT32, null);
+             TensorScope scope = TensorScope.open()) {
+            GivenInputs given = new GivenInputs(
+                    new TextConditioning(Ops.seededNormal(1, new long[] {1, 6, text}, cpu), null),
+                    new TextConditioning(Ops.seededNormal(2, new long[] {1, 4, text}, cpu), null), null);
+            long t0 = System.nanoTime();
+            Decomposition d = p.run(image, settings, given, ProgressListener.NONE, new Cancellation());
+            double total = (System.nanoTime() - t0) / 1e9;
+            double forward = oneForward(dir, s.transformer(), bucket, text);
+            Map<String, Double> st = d.seconds();
+            int forwards = STEPS * (d.cfgActive() ? 2 : 1);
+            double model = st.getOrDefault("encode image", 0.0) + st.getOrDefault("decode layers", 0.0)
+                    + forwards * forward;
+            out.printf(Locale.ROOT, "%s%n  total %.2f s; per step %.2f s (%d transformer forwards of %.2f s); "
+                    + "stages %s%n  outside the model's tensor work: %.1f %% (%.2f s); peak RSS %d MiB%n",
+                    s.name(), total, st.getOrDefault("denoise", 0.0) / STEPS, forwards, forward, rounded(st),
+                    100 * Math.max(0, total - model) / total, Math.max(0, total - model), ProcessMemory.peakRssMiB());
+        }
+    }
+
+    /** One transformer forward on the run's shapes (after a warm-up), in seconds. */
+    private static double oneForward(Path dir, TransformerConfig c, ResolutionBucket b, int text) throws IOException {
+        ComputeDevice cpu = ComputeDevice.CPU;
+        try (QwenImageTransformer t = QwenImageTransformer.load(dir.resolve("transformer"),
+                QwenImageTransformer.Options.cpu())) {
+            double best = Double.MAX_VALUE;
+            for (int r = 0; r < 2; r++) {
+                try (TensorScope s = TensorScope.open()) {
+                    long tokens = (long) (LAYERS + 2) * b.tokensPerFrame();
+                    Tensor x = Ops.seededNormal(3, new long[] {1, tokens, c.inChannels()}, cpu);
+                    Tensor e = Ops.seededNormal(4, new long[] {1, 6, text}, cpu);
+                    long t0 = System.nanoTime();
+                    t.forward(x, e, null, new float[] {0.5f}, new long[] {0}, LAYERS, b.gridHeight(),
+                            b.gridWidth()).toFloats();
+                    best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                }
+            }
+            return best;
+        }
+    }
+
+    private static String rounded(Map<String, Double> m) {
+        StringBuilder b = new StringBuilder();
+        m.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append(k).append(' ')
+                .append(String.format(Locale.ROOT, "%.2f", v)));
+        return b.toString();
+    }
+
+    static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException | RuntimeException e) {
+            return "n/a";
+        }
+    }
+}
