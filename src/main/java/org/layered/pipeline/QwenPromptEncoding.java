@@ -28,7 +28,11 @@ public final class QwenPromptEncoding implements PromptEncoding {
      */
     public static QwenPromptEncoding open(ModelIndex model, ComputeDevice device, Precision precision)
             throws IOException {
-        PromptEncoder.Options options = PromptEncoder.Options.defaults(device).withPrecision(precision);
+        return open(model, PromptEncoder.Options.defaults(device).withPrecision(precision));
+    }
+
+    /** The same with explicit encoder options (residency, token-id maps of test models, ...). */
+    public static QwenPromptEncoding open(ModelIndex model, PromptEncoder.Options options) throws IOException {
         return new QwenPromptEncoding(PromptEncoder.open(model.componentDir("text_encoder"),
                 model.componentDir("tokenizer"), options));
     }
