@@ -10,9 +10,6 @@ import org.layered.engine.TensorScope;
 import org.layered.image.ImageTensors;
 import org.layered.image.RgbaImage;
 import org.layered.layers.LayerStack;
-import org.layered.model.text.CaptionProgress;
-import org.layered.model.text.GenerationConfig;
-import org.layered.model.text.ImageCaptioner;
 import org.layered.model.transformer.QwenImageTransformer;
 import org.layered.weights.residency.ResidencyPolicy;
 import org.layered.model.vae.RgbaVae;
@@ -193,22 +190,14 @@ public final class DecomposePipeline implements AutoCloseable {
         }
     }
 
-    /**
-     * Upstream's automatic caption of the bucket-resized image (English instruction, 512 new tokens at most). The
-     * captioning model is released right after, before the prompt encoder loads its own copy of the language model.
-     */
+    /** Upstream's automatic caption of the bucket-resized image, by the text model. */
     private String caption(RgbaImage resized, Cancellation cancel) throws IOException {
-        if (!model.isPresent("text_encoder") || !model.isPresent("tokenizer")) {
+        if (promptEncoderFactory == null && !(model.isPresent("text_encoder") && model.isPresent("tokenizer"))) {
             throw new IOException(model.root() + ": no prompt was given and the model has no text_encoder/ and "
                     + "tokenizer/ to caption the image; give a prompt (or --inputs with prompt embeddings), or "
                     + "download the full model");
         }
-        ImageCaptioner.Options options = ImageCaptioner.Options.defaults(device).withPrecision(precision)
-                .withReleaseAfterCaption(true);
-        try (ImageCaptioner captioner = ImageCaptioner.open(model, options)) {
-            return captioner.caption(resized, true, GenerationConfig.CAPTION_MAX_NEW_TOKENS, CaptionProgress.NONE,
-                    cancel);
-        }
+        return promptEncoder().caption(resized, cancel);
     }
 
     /** The transformer's prediction for the noisy frames only (the condition tokens' outputs are dropped). */

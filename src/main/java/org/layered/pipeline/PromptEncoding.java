@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * Turns prompts into transformer conditioning (the text encoder). A model folder without one can still be run
- * with given embeddings.
+ * The pipeline's text model: turns prompts into transformer conditioning and, when no prompt is given, captions the
+ * image (Qwen2.5-VL does both). A model folder without one can still be run with given embeddings.
  */
 public interface PromptEncoding extends AutoCloseable {
     /**
@@ -13,6 +13,17 @@ public interface PromptEncoding extends AutoCloseable {
      * negative prompt), into the current tensor scope.
      */
     List<TextConditioning> encode(List<String> prompts) throws IOException;
+
+    /**
+     * Upstream's automatic caption of {@code image} (the bucket-resized input; English instruction, 512 new tokens
+     * at most).
+     *
+     * @throws IOException when this text model cannot caption
+     */
+    default String caption(org.layered.image.RgbaImage image, org.layered.engine.Cancellation cancel)
+            throws IOException {
+        throw new IOException("this text model cannot caption images; give a prompt");
+    }
 
     /** Frees the encoder's weights if less than {@code bytesNeeded} memory is free (embeddings stay cached). */
     default void releaseIfMemoryShort(long bytesNeeded) throws IOException {}

@@ -2,6 +2,11 @@ package org.layered.pipeline;
 
 import org.layered.engine.ComputeDevice;
 import org.layered.engine.Precision;
+import org.layered.engine.Cancellation;
+import org.layered.image.RgbaImage;
+import org.layered.model.text.CaptionProgress;
+import org.layered.model.text.GenerationConfig;
+import org.layered.model.text.ImageCaptioner;
 import org.layered.model.text.PromptEmbeds;
 import org.layered.model.text.PromptEncoder;
 import org.layered.weights.config.ModelIndex;
@@ -15,10 +20,14 @@ public final class QwenPromptEncoding implements PromptEncoding {
     /** Upstream's {@code max_sequence_length} default. */
     public static final int MAX_SEQUENCE_LENGTH = 512;
 
+    private final ModelIndex model;
     private final PromptEncoder encoder;
+    private final ImageCaptioner.Options captionOptions;
 
-    private QwenPromptEncoding(PromptEncoder encoder) {
+    private QwenPromptEncoding(ModelIndex model, PromptEncoder encoder, ImageCaptioner.Options captionOptions) {
+        this.model = model;
         this.encoder = encoder;
+        this.captionOptions = captionOptions;
     }
 
     /**
@@ -28,13 +37,28 @@ public final class QwenPromptEncoding implements PromptEncoding {
      */
     public static QwenPromptEncoding open(ModelIndex model, ComputeDevice device, Precision precision)
             throws IOException {
-        return open(model, PromptEncoder.Options.defaults(device).withPrecision(precision));
+        return open(model, PromptEncoder.Options.defaults(device).withPrecision(precision),
+                ImageCaptioner.Options.defaults(device).withPrecision(precision));
     }
 
-    /** The same with explicit encoder options (residency, token-id maps of test models, ...). */
-    public static QwenPromptEncoding open(ModelIndex model, PromptEncoder.Options options) throws IOException {
-        return new QwenPromptEncoding(PromptEncoder.open(model.componentDir("text_encoder"),
-                model.componentDir("tokenizer"), options));
+    /** The same with explicit options (residency, token-id maps of test models, ...). */
+    public static QwenPromptEncoding open(ModelIndex model, PromptEncoder.Options options,
+            ImageCaptioner.Options captionOptions) throws IOException {
+        return new QwenPromptEncoding(model, PromptEncoder.open(model.componentDir("text_encoder"),
+                model.componentDir("tokenizer"), options), captionOptions);
+    }
+
+    /**
+     * Captions with a captioner opened for this call and released right after, and the prompt encoder's copy of
+     * the language model released before: the two never hold the 7B weights at once.
+     */
+    @Override
+    public String caption(RgbaImage image, Cancellation cancel) throws IOException {
+        encoder.releaseModel();
+        try (ImageCaptioner captioner = ImageCaptioner.open(model, captionOptions.withReleaseAfterCaption(true))) {
+            return captioner.caption(image, true, GenerationConfig.CAPTION_MAX_NEW_TOKENS, CaptionProgress.NONE,
+                    cancel);
+        }
     }
 
     @Override
