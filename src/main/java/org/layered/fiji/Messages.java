@@ -11,6 +11,7 @@ public final class Messages {
             "with --inputs", "with the 'inputs' option",
             "--negative-prompt", "the 'negative' option",
             "--device cpu", "device=cpu",
+            "--cache DIR", "the 'cache' option",
             "--prompt", "the 'prompt' option",
             "--inputs", "the 'inputs' option");
 
@@ -32,7 +33,7 @@ public final class Messages {
     public static String forImageJ(String message) {
         String m = message == null ? "" : message;
         for (String flag : new String[] {"(--prompt)", "(--inputs)", "with --inputs", "--negative-prompt",
-                "--device cpu", "--prompt", "--inputs"}) {
+                "--device cpu", "--cache DIR", "--prompt", "--inputs"}) {
             m = m.replace(flag, FLAGS.get(flag));
         }
         return m.replaceAll("\\s*[\\r\\n]+\\s*", " ").strip();

@@ -132,8 +132,7 @@ public final class ModelDownload {
     /** A store message for ImageJ users: one line, command-line advice replaced by the menu command. */
     public static String message(ModelStoreException e) {
         String m = Messages.forImageJ(e.getMessage());
-        return m.replace("'layered fetch", MENU + " or '" + CLI.substring(0, CLI.length() - " fetch".length())
-                + " fetch");
+        return m.replace("'layered fetch", MENU + " or '" + CLI);
     }
 
     /**

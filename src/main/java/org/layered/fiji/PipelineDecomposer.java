@@ -21,6 +21,11 @@ public final class PipelineDecomposer implements Decomposer {
         this.host = host;
     }
 
+    /** The model found by {@code locator} (e.g. one offering downloads), run on the shared model host. */
+    public PipelineDecomposer(ModelLocator locator) {
+        this(locator, ModelHost.shared());
+    }
+
     /** The default model store and the shared model host. */
     public PipelineDecomposer() {
         this(ModelLocator.defaults(), ModelHost.shared());

@@ -12,7 +12,10 @@
  *       saved folder, {@link org.layered.fiji.ResultDisplay} shows them the ImageJ 1.x way.</li>
  *   <li>{@link org.layered.fiji.BatchDecompose}: a folder, resumable and shardable.</li>
  *   <li>{@link org.layered.fiji.PipelineDecomposer} on the {@link org.layered.fiji.ModelHost} (one engine thread
- *       that keeps the model loaded), the model found by {@link org.layered.fiji.ModelLocator}.</li>
+ *       that keeps the model loaded), the model found by {@link org.layered.fiji.ModelLocator}; a missing model
+ *       is a one-line message naming Download Model..., or, for a person, an offer to download it.</li>
+ *   <li>{@link org.layered.fiji.ModelDownload}: Download Model... and that offer (store options, fetch, one-line
+ *       messages); {@link org.layered.fiji.Ij1Download} its ImageJ 1.x progress (status bar, Esc).</li>
  *   <li>{@link org.layered.fiji.Ij1Progress}: ImageJ 1.x progress and Esc; the SciJava adapter lives with the
  *       commands so that plain ImageJ 1.x never loads SciJava classes.</li>
  * </ul>

@@ -11,6 +11,7 @@ import org.layered.fiji.DecomposeOptions;
 import org.layered.fiji.ImageConversion;
 import org.layered.fiji.Ij1Progress;
 import org.layered.fiji.MacroOptions;
+import org.layered.fiji.ModelLocator;
 import org.layered.fiji.PipelineDecomposer;
 import org.layered.fiji.ResultDisplay;
 import org.layered.engine.Cancellation;
@@ -64,7 +65,10 @@ public class DecomposePlugin implements PlugIn {
 
         Cancellation cancel = new Cancellation();
         Ij1Progress progress = Ij1Progress.forCurrentSession(cancel);
-        DecomposeJob job = new DecomposeJob(options, new PipelineDecomposer(), IJ::log);
+        // a person is asked whether to download a missing model; a macro gets the one-line message
+        ModelLocator locator = interactive ? ModelLocator.defaults().withDownloadOffer(DownloadModelPlugin::offer)
+                : ModelLocator.defaults();
+        DecomposeJob job = new DecomposeJob(options, new PipelineDecomposer(locator), IJ::log);
         try {
             job.checkedSettings(null);
             ImageConversion.InputPlane input = ImageConversion.current(imp);

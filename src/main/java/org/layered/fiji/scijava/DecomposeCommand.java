@@ -5,6 +5,7 @@ import org.layered.fiji.DecomposeException;
 import org.layered.fiji.DecomposeJob;
 import org.layered.fiji.ImageConversion;
 import org.layered.fiji.Messages;
+import org.layered.fiji.ModelLocator;
 import org.layered.fiji.PipelineDecomposer;
 import org.layered.fiji.ResultDisplay;
 import org.layered.engine.Cancellation;
@@ -67,8 +68,12 @@ public class DecomposeCommand extends AbstractLayeredCommand {
         Cancellation cancel = new Cancellation();
         SciJavaProgress progress = null;
         try {
-            DecomposeJob job = new DecomposeJob(options(hyperstack, layer_images, output), new PipelineDecomposer(),
-                    m -> log.info(m));
+            // a person is asked whether to download a missing model; scripts and macros get the one-line message
+            ModelLocator locator = DownloadModelCommand.interactive(ui) ? ModelLocator.defaults().withDownloadOffer(
+                    (missing, store) -> SciJavaDownload.offer(missing, store, ui, taskService, status, log))
+                    : ModelLocator.defaults();
+            DecomposeJob job = new DecomposeJob(options(hyperstack, layer_images, output),
+                    new PipelineDecomposer(locator), m -> log.info(m));
             job.checkedSettings(null);
             ImageConversion.InputPlane input = ImageConversion.current(image);
             progress = progress("Layered: decompose " + input.name(), cancel);

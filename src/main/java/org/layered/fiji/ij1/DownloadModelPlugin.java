@@ -1,0 +1,122 @@
+package org.layered.fiji.ij1;
+
+import ij.IJ;
+import ij.Macro;
+import ij.gui.GenericDialog;
+import ij.plugin.PlugIn;
+import org.layered.fiji.DecomposeException;
+import org.layered.fiji.Ij1Download;
+import org.layered.fiji.MacroOptions;
+import org.layered.fiji.ModelDownload;
+import org.layered.store.FetchPlan;
+import org.layered.store.ModelNotFoundException;
+import org.layered.store.ModelStore;
+
+/**
+ * Plugins > Layered > Download Model...: downloads a model from the Hugging Face hub into the model cache, where
+ * Decompose finds it: {@code run("Download Model...", "model=Qwen/Qwen-Image-Layered cache=/data/hub")}. Options:
+ * {@code model} (default the default model), {@code cache} (a folder to download into; blank = the Hugging Face
+ * cache or the plugin's), {@code endpoint} (a hub mirror). A person sees a dialog and confirms the size first;
+ * macros and headless runs download at once. Esc cancels; running it again resumes.
+ */
+public class DownloadModelPlugin implements PlugIn {
+    public static final String MODEL = "model";
+    public static final String CACHE = "cache";
+    public static final String ENDPOINT = "endpoint";
+    static final String PREFS_KEY = "download";
+
+    @Override
+    public void run(String arg) {
+        Ij1Support.withPluginClassLoader(getClass(), () -> {
+            try {
+                download();
+            } catch (RuntimeException | Error e) {
+                Ij1Support.unexpected(e);
+            }
+        });
+    }
+
+    private void download() {
+        String macroOptions = Macro.getOptions();
+        boolean interactive = Ij1Support.interactive(macroOptions);
+        String model;
+        String cache;
+        String endpoint;
+        ModelStore store;
+        try {
+            MacroOptions o = MacroOptions.parse(interactive ? Ij1Support.load(PREFS_KEY) : macroOptions);
+            model = o.string(MODEL, "");
+            cache = o.string(CACHE, "");
+            endpoint = o.string(ENDPOINT, "");
+            if (interactive) {
+                GenericDialog gd = new GenericDialog("Layered: Download Model");
+                gd.addStringField("Model (repository id; blank = the default model)", model, 30);
+                gd.addDirectoryField("Cache folder (blank = the Hugging Face cache)", cache, 30);
+                gd.addStringField("Endpoint (blank = https://huggingface.co)", endpoint, 30);
+                gd.showDialog();
+                if (gd.wasCanceled()) {
+                    return;
+                }
+                model = gd.getNextString().strip();
+                cache = gd.getNextString().strip();
+                endpoint = gd.getNextString().strip();
+            }
+            store = ModelDownload.store(cache, endpoint);
+        } catch (IllegalArgumentException e) {
+            Ij1Support.error(e.getMessage());
+            return;
+        }
+        String ref = ModelDownload.ref(store, model);
+        try {
+            if (interactive) {
+                IJ.showStatus("Layered: asking the hub about " + ref + "...");
+                FetchPlan plan = ModelDownload.plan(store, ref);
+                if (!plan.isComplete() && !IJ.showMessageWithCancel("Layered: Download Model",
+                        ModelDownload.question(plan))) {
+                    IJ.showStatus("");
+                    return;
+                }
+                String recorded = options(model, cache, endpoint);
+                Ij1Support.save(PREFS_KEY, recorded);
+                Ij1Support.record(recorded);
+            }
+            ModelStore.FetchResult r = Ij1Download.forCurrentSession().fetch(store, ref);
+            IJ.log(ModelDownload.summary(r));
+            IJ.showStatus("Layered: " + ref + " downloaded");
+        } catch (DecomposeException e) {
+            if (ModelDownload.isCancelled(e)) {
+                IJ.log("Layered: " + e.getMessage());
+                IJ.showStatus("Layered: download cancelled");
+            } else {
+                Ij1Support.error(e.getMessage());
+            }
+        }
+    }
+
+    static String options(String model, String cache, String endpoint) {
+        StringBuilder b = new StringBuilder(MacroOptions.item(MODEL, model.isBlank() ? "default" : model));
+        if (!cache.isBlank()) {
+            b.append(' ').append(MacroOptions.item(CACHE, cache));
+        }
+        if (!endpoint.isBlank()) {
+            b.append(' ').append(MacroOptions.item(ENDPOINT, endpoint));
+        }
+        return b.toString();
+    }
+
+    /**
+     * The offer of an interactive Decompose when the model is missing: asks "download it (57.7 GB) now?", then
+     * shows the plan and downloads with the same progress as this command.
+     */
+    static boolean offer(ModelNotFoundException missing, ModelStore store) throws DecomposeException {
+        if (!IJ.showMessageWithCancel("Layered: model not found", ModelDownload.offer(missing) + "\n\n"
+                + "It goes into " + store.downloadCache() + ".\nYou can also download it later with "
+                + ModelDownload.MENU)) {
+            return false;
+        }
+        String ref = missing.ref().toString();
+        ModelStore.FetchResult r = Ij1Download.forCurrentSession().fetch(store, ref);
+        IJ.log(ModelDownload.summary(r));
+        return true;
+    }
+}

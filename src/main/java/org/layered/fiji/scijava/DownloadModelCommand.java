@@ -1,0 +1,129 @@
+package org.layered.fiji.scijava;
+
+import ij.IJ;
+import ij.Macro;
+import org.layered.fiji.DecomposeException;
+import org.layered.fiji.Messages;
+import org.layered.fiji.ModelDownload;
+import org.layered.store.FetchPlan;
+import org.layered.store.ModelStore;
+import org.scijava.ItemIO;
+import org.scijava.app.StatusService;
+import org.scijava.command.Command;
+import org.scijava.command.ContextCommand;
+import org.scijava.log.LogService;
+import org.scijava.plugin.Parameter;
+import org.scijava.plugin.Plugin;
+import org.scijava.task.TaskService;
+import org.scijava.ui.DialogPrompt;
+import org.scijava.ui.UIService;
+import org.scijava.widget.FileWidget;
+
+import java.awt.GraphicsEnvironment;
+import java.io.File;
+
+/**
+ * Plugins > Layered > Download Model... as a SciJava command: downloads a model from the Hugging Face hub into the
+ * model cache (resumable, verified). The parameter names are the macro keys of the ImageJ 1.x plugin
+ * ({@code model}, {@code cache}, {@code endpoint}). A person confirms the size first; scripts and headless runs
+ * download at once. Output: {@code folder}, the downloaded model's folder.
+ */
+@Plugin(type = Command.class, menuPath = "Plugins>Layered>Download Model...", headless = true,
+        description = "Download a Qwen-Image-Layered model from the Hugging Face hub into the model cache")
+public class DownloadModelCommand extends ContextCommand {
+    @Parameter(label = "Model", required = false, description = "Repository id (owner/name[@revision]) or model "
+            + "id; blank = the default model (Qwen/Qwen-Image-Layered)")
+    private String model = "";
+
+    @Parameter(label = "Cache folder", style = FileWidget.DIRECTORY_STYLE, required = false,
+            description = "A folder (Hugging Face hub layout) to download into; blank = the Hugging Face cache "
+                    + "when writable, else the plugin's cache")
+    private File cache;
+
+    @Parameter(label = "Endpoint", required = false, description = "Hub URL (a mirror); blank = HF_ENDPOINT or "
+            + "https://huggingface.co")
+    private String endpoint = "";
+
+    @Parameter(type = ItemIO.OUTPUT, label = "Model folder")
+    private File folder;
+
+    @Parameter
+    private LogService log;
+
+    @Parameter(required = false)
+    private StatusService status;
+
+    @Parameter(required = false)
+    private TaskService taskService;
+
+    @Parameter(required = false)
+    private UIService ui;
+
+    @Override
+    public void run() {
+        Thread t = Thread.currentThread();
+        ClassLoader previous = t.getContextClassLoader();
+        t.setContextClassLoader(getClass().getClassLoader());
+        try {
+            download();
+        } catch (RuntimeException | Error e) {
+            fail("unexpected error: " + Messages.forImageJ(e));
+        } finally {
+            t.setContextClassLoader(previous);
+        }
+    }
+
+    private void download() {
+        ModelStore store;
+        try {
+            store = ModelDownload.store(cache == null ? "" : cache.getPath(), endpoint);
+        } catch (IllegalArgumentException e) {
+            fail(e.getMessage());
+            return;
+        }
+        String ref = ModelDownload.ref(store, model);
+        try {
+            if (interactive(ui)) {
+                FetchPlan plan = ModelDownload.plan(store, ref);
+                if (!plan.isComplete() && !SciJavaDownload.confirm(ui, "Layered: Download Model",
+                        ModelDownload.question(plan))) {
+                    cancel("cancelled");
+                    return;
+                }
+            }
+            ModelStore.FetchResult r = new SciJavaDownload(taskService, status, log, headless(ui), ref)
+                    .fetch(store, ref, this::isCanceled);
+            folder = r.model().root().toFile();
+            log.info(ModelDownload.summary(r));
+        } catch (DecomposeException e) {
+            if (ModelDownload.isCancelled(e)) {
+                log.info("Layered: " + e.getMessage());
+                cancel("cancelled");
+            } else {
+                fail(e.getMessage());
+            }
+        }
+    }
+
+    /** Whether nobody sees a dialog. */
+    static boolean headless(UIService ui) {
+        return GraphicsEnvironment.isHeadless() || ui == null || ui.isHeadless();
+    }
+
+    /** Whether a person runs the command: a display, and neither a macro nor a script with options. */
+    static boolean interactive(UIService ui) {
+        return !headless(ui) && Macro.getOptions() == null && !IJ.isMacro();
+    }
+
+    private void fail(String message) {
+        String m = Messages.forImageJ(message);
+        log.error("Layered: " + m);
+        if (status != null) {
+            status.warn("Layered: " + m);
+        }
+        if (!headless(ui)) {
+            ui.showDialog("Layered: " + m, DialogPrompt.MessageType.ERROR_MESSAGE);
+        }
+        cancel(m);
+    }
+}
