@@ -158,6 +158,9 @@ public final class DecomposePipeline implements AutoCloseable {
             Tensor latents = given.latents() != null ? checkedLatents(given.latents(), tokens)
                     : LatentPacking.pack(Ops.seededNormal(seed, new long[] {1, n + 1, 16, h, w}, device));
             latents = Ops.as(latents, dtype);
+            if (latents == given.latents()) {
+                latents = latents.copy(); // the loop frees each step's input; the caller's tensor stays theirs
+            }
 
             clock.start("denoise");
             FlowMatchEulerScheduler.Schedule schedule = scheduler.layeredSchedule(settings.steps(),

@@ -139,6 +139,10 @@ class DecomposePipelineTest {
             Decomposition given = p.run(image, settings(2, 1).withSeed(5L), withLatents, ProgressListener.NONE,
                     new Cancellation());
             assertEquals(seeded.stack().layers(), given.stack().layers(), "the seed's noise, given explicitly");
+            assertFalse(withLatents.latents().isClosed(), "the caller's latents are not consumed");
+            Decomposition again = p.run(image, settings(2, 1).withSeed(5L), withLatents, ProgressListener.NONE,
+                    new Cancellation());
+            assertEquals(given.stack().layers(), again.stack().layers(), "given inputs can be reused");
             GivenInputs wrong = new GivenInputs(text.prompt(), text.negative(),
                     Ops.zeros(new long[] {1, tokens - 1, 64}, org.layered.engine.DType.F32, ComputeDevice.CPU));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
