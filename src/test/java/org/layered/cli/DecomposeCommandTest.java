@@ -62,6 +62,18 @@ class DecomposeCommandTest {
             assertEquals(b.height(), img.height(), f);
         }
         assertFalse(Files.exists(out.resolve("layer-3.png")));
+        // straight-alpha RGBA files; "over" compositing never lowers coverage, so the composite's alpha is at least
+        // each layer's alpha at every pixel
+        RgbaImage composite = PngLayerWriter.read(out.resolve("composite.png"));
+        for (String f : new String[] {"layer-1.png", "layer-2.png"}) {
+            assertTrue(javax.imageio.ImageIO.read(out.resolve(f).toFile()).getColorModel().hasAlpha(), f);
+            RgbaImage layer = PngLayerWriter.read(out.resolve(f));
+            for (int y = 0; y < layer.height(); y += 7) {
+                for (int x = 0; x < layer.width(); x += 7) {
+                    assertTrue(composite.get(x, y, 3) >= layer.get(x, y, 3), f + " alpha at " + x + "," + y);
+                }
+            }
+        }
         JsonObject m = JsonParser.parseString(Files.readString(out.resolve("manifest.json"))).getAsJsonObject();
         assertEquals(42, m.getAsJsonObject("settings").get("seed").getAsLong());
         assertEquals(2, m.getAsJsonObject("settings").get("layers").getAsInt());
