@@ -26,6 +26,7 @@ public final class TorchEngine {
             // Offline before the first Engine touch: Engine's static initialiser otherwise phones home.
             System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
             System.setProperty("ai.djl.default_engine", "PyTorch");
+            NativeMemory.preferHugePages(); // read once by libtorch's CPU allocator, so before it loads
             Engine e = Engine.getEngine("PyTorch");
             JniUtils.setGradMode(false);
             return e;
@@ -99,6 +100,14 @@ public final class TorchEngine {
                 yield new ComputeDevice(Device.gpu(spec.index()));
             }
         };
+    }
+
+    /**
+     * Hands memory freed by closed tensors back to the operating system (glibc keeps freed blocks otherwise), so a
+     * finished run leaves Fiji's footprint where it was. Call after a run's scopes are closed.
+     */
+    public void releaseFreedMemory() {
+        NativeMemory.trim();
     }
 
     /** Runs {@code body} with the thread context class loader set to the loader that loaded this plugin. */

@@ -7,6 +7,7 @@ import org.layered.engine.Ops;
 import org.layered.engine.Precision;
 import org.layered.engine.Tensor;
 import org.layered.engine.TensorScope;
+import org.layered.engine.TorchEngine;
 import org.layered.image.ImageTensors;
 import org.layered.image.RgbaImage;
 import org.layered.layers.LayerStack;
@@ -190,6 +191,8 @@ public final class DecomposePipeline implements AutoCloseable {
             LayerStack stack = LayerStack.of(layers, resized);
             clock.stop();
             return new Decomposition(stack, resized, bucket, used, prompt, captioned, cfg, seconds);
+        } finally {
+            TorchEngine.get().releaseFreedMemory();
         }
     }
 

@@ -219,4 +219,13 @@ class OpsTest {
         assertTrue(w.isClosed());
         assertThrows(IllegalStateException.class, weights::activate);
     }
+
+    @Test
+    void theEngineAsksLibtorchForHugePagesAndCanTrimTheHeap() {
+        TorchEngine.get();
+        if (com.sun.jna.Platform.isLinux()) {
+            assertNotNull(NativeMemory.nativeEnv("THP_MEM_ALLOC_ENABLE"), "set before libtorch's allocator runs");
+        }
+        TorchEngine.get().releaseFreedMemory(); // must not throw
+    }
 }
