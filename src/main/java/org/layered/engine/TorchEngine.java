@@ -116,17 +116,12 @@ public final class TorchEngine {
     }
 
     private static <T> T withOurLoader(Callable<T> body) {
-        Thread t = Thread.currentThread();
-        ClassLoader previous = t.getContextClassLoader();
-        t.setContextClassLoader(TorchEngine.class.getClassLoader());
         try {
-            return body.call();
+            return ContextClassLoader.call(TorchEngine.class, body);
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
             throw new EngineException(e.getMessage(), e);
-        } finally {
-            t.setContextClassLoader(previous);
         }
     }
 }

@@ -20,10 +20,10 @@ import java.util.concurrent.TimeoutException;
 /**
  * Keeps one model loaded between runs, on one thread of its own ({@code layered-engine}).
  *
- * <p>Why a thread of its own: ImageJ runs every command on a new thread, but a pipeline's tensor scopes belong to
- * the thread that opened them (the VAE's weight scope stays on that thread's scope stack, and must be closed
- * there). So the pipeline is opened, run and closed on this one thread, whose context class loader is the plugin's
- * (DJL finds its engine through it). Runs from several commands queue up here, one at a time.
+ * <p>Why a thread of its own: ImageJ runs every command on a new thread, and a model is not meant for concurrent
+ * runs (one 20B transformer fills the GPU). So the pipeline is opened, run and closed on this one thread, whose
+ * context class loader is the plugin's (DJL finds its engine through it), and runs from several commands queue up
+ * here, one at a time.
  */
 public final class ModelHost {
     private static final ModelHost SHARED = new ModelHost();

@@ -4,6 +4,7 @@ import ij.IJ;
 import ij.Macro;
 import ij.Prefs;
 import ij.plugin.frame.Recorder;
+import org.layered.engine.ContextClassLoader;
 import org.layered.fiji.Messages;
 
 import java.awt.GraphicsEnvironment;
@@ -17,14 +18,7 @@ final class Ij1Support {
      * through its own class loader; DJL finds its engine through the context loader) and restores it afterwards.
      */
     static void withPluginClassLoader(Class<?> plugin, Runnable body) {
-        Thread t = Thread.currentThread();
-        ClassLoader previous = t.getContextClassLoader();
-        t.setContextClassLoader(plugin.getClassLoader());
-        try {
-            body.run();
-        } finally {
-            t.setContextClassLoader(previous);
-        }
+        ContextClassLoader.run(plugin, body);
     }
 
     /** Whether a dialog can be shown: no macro options and a display. */

@@ -1,6 +1,7 @@
 package org.layered.fiji.scijava;
 
 import ij.ImagePlus;
+import org.layered.engine.ContextClassLoader;
 import org.layered.fiji.DecomposeException;
 import org.layered.fiji.DecomposeJob;
 import org.layered.fiji.ImageConversion;
@@ -52,16 +53,13 @@ public class DecomposeCommand extends AbstractLayeredCommand {
 
     @Override
     public void run() {
-        Thread t = Thread.currentThread();
-        ClassLoader previous = t.getContextClassLoader();
-        t.setContextClassLoader(getClass().getClassLoader());
-        try {
-            decompose();
-        } catch (RuntimeException | Error e) {
-            fail("unexpected error: " + Messages.forImageJ(e));
-        } finally {
-            t.setContextClassLoader(previous);
-        }
+        ContextClassLoader.run(getClass(), () -> {
+            try {
+                decompose();
+            } catch (RuntimeException | Error e) {
+                fail("unexpected error: " + Messages.forImageJ(e));
+            }
+        });
     }
 
     private void decompose() {

@@ -1,5 +1,6 @@
 package org.layered.fiji.scijava;
 
+import org.layered.engine.ContextClassLoader;
 import org.layered.fiji.BatchDecompose;
 import org.layered.fiji.DecomposeException;
 import org.layered.fiji.Messages;
@@ -35,9 +36,10 @@ public class DecomposeFolderCommand extends AbstractLayeredCommand {
 
     @Override
     public void run() {
-        Thread t = Thread.currentThread();
-        ClassLoader previous = t.getContextClassLoader();
-        t.setContextClassLoader(getClass().getClassLoader());
+        ContextClassLoader.run(getClass(), this::decomposeFolder);
+    }
+
+    private void decomposeFolder() {
         Cancellation cancel = new Cancellation();
         SciJavaProgress progress = null;
         try {
@@ -58,7 +60,6 @@ public class DecomposeFolderCommand extends AbstractLayeredCommand {
             if (progress != null) {
                 progress.finish();
             }
-            t.setContextClassLoader(previous);
         }
     }
 }

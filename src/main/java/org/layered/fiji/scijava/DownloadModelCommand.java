@@ -2,6 +2,7 @@ package org.layered.fiji.scijava;
 
 import ij.IJ;
 import ij.Macro;
+import org.layered.engine.ContextClassLoader;
 import org.layered.fiji.DecomposeException;
 import org.layered.fiji.Messages;
 import org.layered.fiji.ModelDownload;
@@ -61,16 +62,13 @@ public class DownloadModelCommand extends ContextCommand {
 
     @Override
     public void run() {
-        Thread t = Thread.currentThread();
-        ClassLoader previous = t.getContextClassLoader();
-        t.setContextClassLoader(getClass().getClassLoader());
-        try {
-            download();
-        } catch (RuntimeException | Error e) {
-            fail("unexpected error: " + Messages.forImageJ(e));
-        } finally {
-            t.setContextClassLoader(previous);
-        }
+        ContextClassLoader.run(getClass(), () -> {
+            try {
+                download();
+            } catch (RuntimeException | Error e) {
+                fail("unexpected error: " + Messages.forImageJ(e));
+            }
+        });
     }
 
     private void download() {

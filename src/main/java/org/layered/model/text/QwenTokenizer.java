@@ -1,5 +1,6 @@
 package org.layered.model.text;
 
+import org.layered.engine.ContextClassLoader;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 
@@ -149,17 +150,12 @@ public final class QwenTokenizer implements AutoCloseable {
      * context loader, and DJL finds its native library resources and services through the context loader.
      */
     private static <T> T withOurLoader(Callable<T> body) throws IOException {
-        Thread t = Thread.currentThread();
-        ClassLoader previous = t.getContextClassLoader();
-        t.setContextClassLoader(QwenTokenizer.class.getClassLoader());
         try {
-            return body.call();
+            return ContextClassLoader.call(QwenTokenizer.class, body);
         } catch (IOException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
             throw new IOException(e.getMessage(), e);
-        } finally {
-            t.setContextClassLoader(previous);
         }
     }
 }
