@@ -360,9 +360,14 @@ public final class HfCacheLayout {
             f = f.resolve(seg);
         }
         Files.createDirectories(f.getParent());
-        Path tmp = f.resolveSibling(f.getFileName() + ".tmp" + ProcessHandle.current().pid());
-        Files.writeString(tmp, commit, StandardCharsets.UTF_8);
-        Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        // a temporary name unique per writer: two fetches in one process (same pid) must not share it
+        Path tmp = Files.createTempFile(f.getParent(), "." + f.getFileName() + ".", ".tmp");
+        try {
+            Files.writeString(tmp, commit, StandardCharsets.UTF_8);
+            Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
     }
 
     /**
