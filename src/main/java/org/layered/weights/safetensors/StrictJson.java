@@ -1,6 +1,5 @@
 package org.layered.weights.safetensors;
 
-import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import java.io.IOException;
@@ -69,7 +68,9 @@ final class StrictJson {
     /** Parses one complete JSON document; anything after the top-level value but whitespace is an error. */
     static Object parse(String text) throws Error {
         JsonReader reader = new JsonReader(new StringReader(text));
-        reader.setStrictness(Strictness.STRICT);
+        // Fiji ships Gson 2.10 (pom-scijava), which predates Strictness.STRICT: non-lenient is its strictest mode
+        // (it still takes true/false/null in any capitalisation and the \' escape, which no writer produces)
+        reader.setLenient(false);
         List<String> path = new ArrayList<>();
         try {
             Object value = read(reader, path, 0);
