@@ -9,7 +9,10 @@ import ij.io.FileSaver;
 import ij.io.TiffEncoder;
 import ij.process.ByteProcessor;
 import ij.process.LUT;
-import org.layered.image.RgbaImage;
+import net.imglib2.img.basictypeaccess.array.ByteArray;
+import net.imglib2.img.planar.PlanarImg;
+import net.imglib2.type.numeric.integer.UnsignedByteType;
+import org.layered.image.RgbaImgs;
 import org.layered.layers.LayerStack;
 
 import java.awt.Color;
@@ -105,20 +108,15 @@ public final class TiffStackWriter implements LayerExporter {
     public static ImagePlus hyperstack(LayerStack stack, List<String> layerNames, String title) {
         ExportSupport.check(stack);
         List<String> names = LayerNames.resolve(layerNames, stack.size());
-        RgbaImage first = stack.layers().get(0);
-        int w = first.width();
-        int h = first.height();
+        // the ImgLib2 layer image's planes are ImageJ's, in ImageJ's order: shown as they are, not copied
+        PlanarImg<UnsignedByteType, ByteArray> img = RgbaImgs.layers(stack.layers());
+        int w = (int) img.dimension(0);
+        int h = (int) img.dimension(1);
         int n = stack.size();
         ImageStack planes = new ImageStack(w, h);
-        for (RgbaImage layer : stack.layers()) {
-            byte[] px = layer.rgba();
-            for (int c = 0; c < 4; c++) {
-                byte[] p = new byte[w * h];
-                for (int i = 0, j = c; i < p.length; i++, j += 4) {
-                    p[i] = px[j];
-                }
-                planes.addSlice(CHANNEL_LABELS.get(c), new ByteProcessor(w, h, p));
-            }
+        for (int i = 0; i < img.numSlices(); i++) {
+            planes.addSlice(CHANNEL_LABELS.get(i % 4), new ByteProcessor(w, h,
+                    img.getPlane(i).getCurrentStorageArray()));
         }
         ImagePlus plain = new ImagePlus(title, planes);
         plain.setDimensions(4, n, 1);

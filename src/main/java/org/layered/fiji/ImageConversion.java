@@ -4,17 +4,25 @@ import ij.CompositeImage;
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.measure.Calibration;
-import ij.process.ColorProcessor;
 import ij.process.ImageProcessor;
 import ij.process.LUT;
+import net.imglib2.RandomAccessibleInterval;
+import net.imglib2.img.array.ArrayImgs;
+import net.imglib2.type.numeric.RealType;
+import org.layered.image.ByteScaling;
 import org.layered.image.RgbaImage;
+import org.layered.image.RgbaImgs;
 
+import java.awt.image.ColorModel;
+import java.awt.image.IndexColorModel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * ImageJ images to the RGBA the pipeline takes, with every input rule in one place:
+ * ImageJ images to the RGBA the pipeline takes, with every input rule in one place. The planes' pixel arrays are
+ * wrapped as ImgLib2 images without copying and converted by {@link RgbaImgs}, the conversion the ImgLib2 front
+ * end uses too:
  * <ul>
  *   <li>RGB: as is, opaque;</li>
  *   <li>8-bit (grey or indexed colour), 16-bit and 32-bit: converted as displayed, i.e. through the LUT and the
@@ -155,60 +163,75 @@ public final class ImageConversion {
         String source = "'" + imp.getTitle() + "'" + (planeSuffix(imp, kind, p).isEmpty() ? ""
                 : " plane" + (imp.getNSlices() > 1 ? " z=" + p.z() : "") + (imp.getNFrames() > 1 ? " t=" + p.t() : ""))
                 + ", " + w + "x" + h + ", " + typeName(imp);
+        ImageProcessor current = imp.getProcessor();
         switch (kind) {
             case RGB -> {
-                int[] argb = (int[]) planeProcessor(imp, index).getPixels();
-                return new InputPlane(fromRgb(argb, w, h), name, source, "", cal);
+                int[] argb = (int[]) planePixels(imp, index);
+                return new InputPlane(RgbaImgs.fromArgb(ArrayImgs.argbs(argb, w, h)), name, source, "", cal);
             }
             case GREY -> {
-                ImageProcessor ip = planeProcessor(imp, index);
-                ColorProcessor rgb = (ColorProcessor) ip.convertToRGB();
-                String note = greyNote(imp, ip);
-                return new InputPlane(fromRgb((int[]) rgb.getPixels(), w, h), name, source, note, cal);
+                // as ImageJ displays it: 8-bit through the LUT that carries the display range, 16- and 32-bit
+                // scaled by the display range, then through the LUT (what ImageProcessor.convertToRGB does)
+                int bits = current.getBitDepth();
+                ByteScaling scaling = bits == 8 ? ByteScaling.BYTE : bits == 16
+                        ? ByteScaling.integer(current.getMin(), current.getMax())
+                        : ByteScaling.real(current.getMin(), current.getMax());
+                int[] lut = colours(bits == 32 ? current.getColorModel() : current.getCurrentColorModel());
+                RgbaImage image = RgbaImgs.fromGrey(wrap(planePixels(imp, index), w, h), scaling, lut);
+                return new InputPlane(image, name, source, greyNote(imp, current), cal);
             }
             case RGBA_CHANNELS, RGBA_SLICES -> {
-                byte[][] ch = new byte[4][];
+                List<RandomAccessibleInterval<? extends RealType<?>>> channels = new ArrayList<>();
+                List<ByteScaling> scalings = new ArrayList<>();
                 List<String> scaled = new ArrayList<>();
                 for (int c = 1; c <= 4; c++) {
                     int i = kind == Kind.RGBA_SLICES ? c : imp.getStackIndex(c, p.z(), p.t());
-                    ch[c - 1] = channelBytes(imp, kind, c, i, scaled);
-                }
-                byte[] rgba = new byte[w * h * 4];
-                for (int i = 0; i < w * h; i++) {
-                    rgba[4 * i] = ch[0][i];
-                    rgba[4 * i + 1] = ch[1][i];
-                    rgba[4 * i + 2] = ch[2][i];
-                    rgba[4 * i + 3] = ch[3][i];
+                    Object px = imp.getImageStack().getPixels(i);
+                    channels.add(wrap(px, w, h));
+                    scalings.add(channelScaling(imp, kind, c, px, scaled));
                 }
                 String note = "RGBA from " + (kind == Kind.RGBA_SLICES ? "slices" : "channels")
                         + " 1-4 (4 = alpha)" + (scaled.isEmpty() ? "" : "; " + String.join("; ", scaled));
-                return new InputPlane(new RgbaImage(w, h, rgba), name, source, note, cal);
+                return new InputPlane(RgbaImgs.fromChannels(channels, scalings), name, source, note, cal);
             }
             default -> throw new IllegalStateException(kind.toString());
         }
     }
 
-    /** The processor of stack plane {@code index}, carrying the image's LUT and display range. */
-    private static ImageProcessor planeProcessor(ImagePlus imp, int index) {
-        ImageProcessor current = imp.getProcessor();
-        if (index == imp.getCurrentSlice()) {
-            return current;
-        }
-        ImageProcessor ip = imp.getImageStack().getProcessor(index);
-        if (ip.getBitDepth() == 8) {
-            ip.setColorModel(current.getCurrentColorModel());
-        } else if (ip.getBitDepth() != 24) {
-            ip.setColorModel(current.getColorModel());
-            ip.setMinAndMax(current.getMin(), current.getMax());
-        }
-        return ip;
+    /** The pixel array of stack plane {@code index}; the current plane's from the processor on screen. */
+    private static Object planePixels(ImagePlus imp, int index) {
+        return index == imp.getCurrentSlice() ? imp.getProcessor().getPixels() : imp.getImageStack().getPixels(index);
     }
 
-    private static byte[] channelBytes(ImagePlus imp, Kind kind, int c, int index, List<String> scaled) {
-        ImageStack stack = imp.getImageStack();
-        ImageProcessor ip = stack.getProcessor(index);
-        if (ip.getBitDepth() == 8) {
-            return ((byte[]) ip.getPixels()).clone();
+    /** An ImageJ 1.x pixel array as an ImgLib2 image, without copying it. */
+    static RandomAccessibleInterval<? extends RealType<?>> wrap(Object pixels, int w, int h) {
+        if (pixels instanceof byte[] b) {
+            return ArrayImgs.unsignedBytes(b, w, h);
+        } else if (pixels instanceof short[] s) {
+            return ArrayImgs.unsignedShorts(s, w, h);
+        } else if (pixels instanceof float[] f) {
+            return ArrayImgs.floats(f, w, h);
+        }
+        throw new IllegalArgumentException("not a grey ImageJ plane: " + (pixels == null ? "no pixels"
+                : pixels.getClass().getSimpleName()));
+    }
+
+    /** A LUT's 256 colours (packed RGB), or null for a colour model that is no LUT. */
+    private static int[] colours(ColorModel cm) {
+        if (!(cm instanceof IndexColorModel icm)) {
+            return null;
+        }
+        int[] out = new int[256];
+        for (int i = 0; i < Math.min(256, icm.getMapSize()); i++) {
+            out[i] = icm.getRGB(i) & 0xFFFFFF;
+        }
+        return out;
+    }
+
+    /** 8-bit channels as they are; 16- and 32-bit ones by the channel's display range (noted in {@code scaled}). */
+    private static ByteScaling channelScaling(ImagePlus imp, Kind kind, int c, Object pixels, List<String> scaled) {
+        if (pixels instanceof byte[]) {
+            return ByteScaling.BYTE;
         }
         double min;
         double max;
@@ -220,11 +243,10 @@ public final class ImageConversion {
             min = imp.getDisplayRangeMin();
             max = imp.getDisplayRangeMax();
         }
-        ip = ip.duplicate();
-        ip.setMinAndMax(min, max);
-        scaled.add(channelName(c) + " scaled to 8 bits from display range [" + DecomposeOptions.number(min) + ", "
-                + DecomposeOptions.number(max) + "]");
-        return (byte[]) ip.convertToByte(true).getPixels();
+        ByteScaling s = pixels instanceof short[] ? ByteScaling.integer(min, max) : ByteScaling.real(min, max);
+        scaled.add(channelName(c) + " scaled to 8 bits from display range [" + DecomposeOptions.number(s.min()) + ", "
+                + DecomposeOptions.number(s.max()) + "]");
+        return s;
     }
 
     private static String channelName(int c) {
@@ -250,18 +272,6 @@ public final class ImageConversion {
         }
         return bits + "-bit image converted to 8-bit RGB with the display range " + range
                 + " (set it with Image > Adjust > Brightness/Contrast)";
-    }
-
-    private static RgbaImage fromRgb(int[] argb, int w, int h) {
-        byte[] out = new byte[w * h * 4];
-        for (int i = 0; i < w * h; i++) {
-            int p = argb[i];
-            out[4 * i] = (byte) (p >> 16);
-            out[4 * i + 1] = (byte) (p >> 8);
-            out[4 * i + 2] = (byte) p;
-            out[4 * i + 3] = (byte) 0xFF;
-        }
-        return new RgbaImage(w, h, out);
     }
 
     private static String label(ImagePlus imp, int index) {

@@ -2,6 +2,9 @@ package org.layered.fiji;
 
 import ij.ImagePlus;
 import ij.process.ColorProcessor;
+import net.imglib2.img.Img;
+import net.imglib2.img.array.ArrayImgs;
+import net.imglib2.type.numeric.integer.UnsignedByteType;
 import org.layered.image.RgbaImage;
 import org.layered.image.LanczosResize;
 import org.layered.layers.LayerStack;
@@ -64,6 +67,20 @@ public final class FijiFixtures {
             }
         }
         return inputs;
+    }
+
+    /** An RGBA picture as an ImgLib2 image X, Y, C = 4 of unsigned bytes (what scripts pass). */
+    public static Img<UnsignedByteType> xyc(RgbaImage image) {
+        Img<UnsignedByteType> img = ArrayImgs.unsignedBytes(image.width(), image.height(), 4);
+        var ra = img.randomAccess();
+        for (int y = 0; y < image.height(); y++) {
+            for (int x = 0; x < image.width(); x++) {
+                for (int c = 0; c < 4; c++) {
+                    ra.setPositionAndGet(x, y, c).set(image.get(x, y, c));
+                }
+            }
+        }
+        return img;
     }
 
     /** The options every real run of the tests uses: cheap (no CFG, one step). */

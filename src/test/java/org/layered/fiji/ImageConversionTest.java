@@ -70,6 +70,70 @@ class ImageConversionTest {
         assertTrue(p.conversion().startsWith("32-bit"), p.conversion());
     }
 
+    /** The ImgLib2 conversion against ImageJ's own {@code convertToRGB}, pixel for pixel, every type and LUT. */
+    @Test
+    void asDisplayedIsExactlyWhatImageJShows() throws Exception {
+        java.util.Random r = new java.util.Random(7);
+        int w = 61;
+        int h = 17;
+        for (int trial = 0; trial < 24; trial++) {
+            ij.process.ImageProcessor ip;
+            switch (trial % 3) {
+                case 0 -> {
+                    byte[] b = new byte[w * h];
+                    r.nextBytes(b);
+                    ip = new ByteProcessor(w, h, b);
+                }
+                case 1 -> {
+                    short[] s = new short[w * h];
+                    for (int i = 0; i < s.length; i++) {
+                        s[i] = (short) r.nextInt(trial % 2 == 0 ? 4096 : 65536);
+                    }
+                    ip = new ShortProcessor(w, h, s, null);
+                }
+                default -> {
+                    float[] f = new float[w * h];
+                    for (int i = 0; i < f.length; i++) {
+                        f[i] = i % 97 == 0 ? Float.NaN : (float) (r.nextGaussian() * 3 - 1);
+                    }
+                    ip = new FloatProcessor(w, h, f);
+                }
+            }
+            switch (trial / 3 % 4) {
+                case 1 -> ip.invertLut();
+                case 2 -> ip.setLut(LUT.createLutFromColor(java.awt.Color.ORANGE));
+                case 3 -> {
+                    byte[] red = new byte[256];
+                    byte[] green = new byte[256];
+                    byte[] blue = new byte[256];
+                    for (int i = 0; i < 256; i++) {
+                        red[i] = (byte) Math.min(255, 3 * i);
+                        green[i] = (byte) Math.max(0, 2 * i - 255);
+                        blue[i] = (byte) (i < 64 ? 4 * i : 0);
+                    }
+                    ip.setLut(new LUT(red, green, blue));
+                }
+                default -> { }
+            }
+            ImagePlus imp = new ImagePlus("t" + trial, ip);
+            if (trial >= 12) {
+                double lo = ip.getBitDepth() == 32 ? -2.5 + r.nextDouble() : r.nextInt(ip.getBitDepth() == 8 ? 100 : 900);
+                double hi = lo + (ip.getBitDepth() == 32 ? 1 + 4 * r.nextDouble() : 1 + r.nextInt(3000));
+                imp.setDisplayRange(lo, Math.min(hi, ip.getBitDepth() == 8 ? 255 : hi));
+            }
+            int[] shown = (int[]) imp.getProcessor().convertToRGB().getPixels();
+            RgbaImage mine = ImageConversion.current(imp).image();
+            for (int i = 0; i < shown.length; i++) {
+                int x = i % w;
+                int y = i / w;
+                int rgb = mine.get(x, y, 0) << 16 | mine.get(x, y, 1) << 8 | mine.get(x, y, 2);
+                assertEquals(shown[i] & 0xFFFFFF, rgb, "trial " + trial + " (" + ip.getBitDepth() + "-bit, "
+                        + imp.getDisplayRangeMin() + ".." + imp.getDisplayRangeMax() + ") pixel " + i);
+                assertEquals(255, mine.get(x, y, 3));
+            }
+        }
+    }
+
     @Test
     void indexedColourGoesThroughItsLut() throws Exception {
         ImagePlus imp = new ImagePlus("fire", new ByteProcessor(2, 1, new byte[] {0, (byte) 255}));

@@ -1,8 +1,15 @@
 package org.layered.fiji.scijava;
 
-import org.layered.fiji.DecomposeOptions;
-import org.layered.fiji.Messages;
 import org.layered.engine.Cancellation;
+import org.layered.engine.ContextClassLoader;
+import org.layered.fiji.DecomposeException;
+import org.layered.fiji.DecomposeJob;
+import org.layered.fiji.DecomposeOptions;
+import org.layered.fiji.ImageConversion;
+import org.layered.fiji.Messages;
+import org.layered.fiji.ModelLocator;
+import org.layered.fiji.PipelineDecomposer;
+import org.layered.fiji.ResultDisplay;
 import org.scijava.app.StatusService;
 import org.scijava.command.ContextCommand;
 import org.scijava.log.LogService;
@@ -102,6 +109,60 @@ abstract class AbstractLayeredCommand extends ContextCommand {
     protected SciJavaProgress progress(String taskName, Cancellation cancel) {
         return new SciJavaProgress(taskService == null ? null : taskService.createTask(taskName), status, log,
                 headless(), cancel);
+    }
+
+    /** Where a single-plane command's input comes from (read after the options were checked). */
+    @FunctionalInterface
+    protected interface Input {
+        ImageConversion.InputPlane read() throws DecomposeException;
+    }
+
+    /**
+     * Decomposes one plane with this command's options: the options checked first, a person offered the download
+     * of a missing model (scripts and macros get the one-line message), progress as a task, failures reported and
+     * the command cancelled with the reason. The seed used replaces a blank one, so that what the macro recorder
+     * writes afterwards reproduces the result.
+     *
+     * @return the outcome, or null when the run failed or was cancelled (already reported)
+     */
+    protected DecomposeJob.Outcome decompose(Input input, boolean hyperstack, boolean layerImages, File output) {
+        Cancellation cancel = new Cancellation();
+        SciJavaProgress progress = null;
+        try {
+            ModelLocator locator = DownloadModelCommand.interactive(ui) ? ModelLocator.defaults().withDownloadOffer(
+                    (missing, store) -> SciJavaDownload.offer(missing, store, ui, taskService, status, log))
+                    : ModelLocator.defaults();
+            DecomposeJob job = new DecomposeJob(options(hyperstack, layerImages, output),
+                    new PipelineDecomposer(locator), m -> log.info(m));
+            job.checkedSettings(null);
+            ImageConversion.InputPlane plane = input.read();
+            progress = progress("Layered: decompose " + plane.name(), cancel);
+            DecomposeJob.Outcome o = job.run(plane, progress, cancel);
+            seed = String.valueOf(o.decomposition().settings().seed());
+            log.info(ResultDisplay.summary(o));
+            return o;
+        } catch (IllegalArgumentException | DecomposeException e) {
+            fail(e.getMessage());
+        } catch (Cancellation.CancelledException e) {
+            log.info("Layered: cancelled; nothing was produced");
+            cancel("cancelled");
+        } finally {
+            if (progress != null) {
+                progress.finish();
+            }
+        }
+        return null;
+    }
+
+    /** Runs {@code body} with the plugin's class loader, reporting anything unexpected as a failure. */
+    protected void guarded(Runnable body) {
+        ContextClassLoader.run(getClass(), () -> {
+            try {
+                body.run();
+            } catch (RuntimeException | Error e) {
+                fail("unexpected error: " + Messages.forImageJ(e));
+            }
+        });
     }
 
     /** Reports a failure without a stack trace and cancels the command with it as the reason. */

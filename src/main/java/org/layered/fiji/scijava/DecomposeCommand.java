@@ -1,15 +1,9 @@
 package org.layered.fiji.scijava;
 
 import ij.ImagePlus;
-import org.layered.engine.ContextClassLoader;
-import org.layered.fiji.DecomposeException;
 import org.layered.fiji.DecomposeJob;
 import org.layered.fiji.ImageConversion;
-import org.layered.fiji.Messages;
-import org.layered.fiji.ModelLocator;
-import org.layered.fiji.PipelineDecomposer;
 import org.layered.fiji.ResultDisplay;
-import org.layered.engine.Cancellation;
 import org.scijava.ItemIO;
 import org.scijava.command.Command;
 import org.scijava.plugin.Parameter;
@@ -23,7 +17,7 @@ import java.io.File;
  * {@code --headless --run}. The image must be passed explicitly outside Fiji (SciJava alone does not know ImageJ
  * 1.x's active image). Outputs: {@code result}, the layer hyperstack, and {@code recomposed} when
  * {@code layer_images} is on. In Fiji this command takes over the ImageJ 1.x entry of the same menu path, so the
- * menu shows one "Decompose".
+ * menu shows one "Decompose". Scripts holding an ImgLib2 image use {@link DecomposeImageCommand}.
  */
 @Plugin(type = Command.class, menuPath = "Plugins>Layered>Decompose", headless = true,
         description = "Decompose an image into RGBA layers with Qwen-Image-Layered")
@@ -53,47 +47,14 @@ public class DecomposeCommand extends AbstractLayeredCommand {
 
     @Override
     public void run() {
-        ContextClassLoader.run(getClass(), () -> {
-            try {
-                decompose();
-            } catch (RuntimeException | Error e) {
-                fail("unexpected error: " + Messages.forImageJ(e));
+        guarded(() -> {
+            DecomposeJob.Outcome o = decompose(() -> ImageConversion.current(image), hyperstack, layer_images, output);
+            if (o != null) {
+                result = o.hyperstack();
+                recomposed = o.recomposed();
+                ResultDisplay.showLayerImages(o); // result and recomposed are outputs: SciJava displays those
+                ResultDisplay.fillResults(o);
             }
         });
-    }
-
-    private void decompose() {
-        Cancellation cancel = new Cancellation();
-        SciJavaProgress progress = null;
-        try {
-            // a person is asked whether to download a missing model; scripts and macros get the one-line message
-            ModelLocator locator = DownloadModelCommand.interactive(ui) ? ModelLocator.defaults().withDownloadOffer(
-                    (missing, store) -> SciJavaDownload.offer(missing, store, ui, taskService, status, log))
-                    : ModelLocator.defaults();
-            DecomposeJob job = new DecomposeJob(options(hyperstack, layer_images, output),
-                    new PipelineDecomposer(locator), m -> log.info(m));
-            job.checkedSettings(null);
-            ImageConversion.InputPlane input = ImageConversion.current(image);
-            progress = progress("Layered: decompose " + input.name(), cancel);
-            DecomposeJob.Outcome o = job.run(input, progress, cancel);
-            result = o.hyperstack();
-            recomposed = o.recomposed();
-            ResultDisplay.showLayerImages(o); // result and recomposed are outputs: SciJava displays those
-            ResultDisplay.fillResults(o);
-            // what the macro recorder writes afterwards reproduces this result
-            seed = String.valueOf(o.decomposition().settings().seed());
-            log.info(ResultDisplay.summary(o));
-        } catch (IllegalArgumentException e) {
-            fail(e.getMessage());
-        } catch (DecomposeException e) {
-            fail(e.getMessage());
-        } catch (Cancellation.CancelledException e) {
-            log.info("Layered: cancelled; nothing was produced");
-            cancel("cancelled");
-        } finally {
-            if (progress != null) {
-                progress.finish();
-            }
-        }
     }
 }
