@@ -144,7 +144,8 @@ public final class UpdateSiteBuilder {
             log.accept("no previous index at " + location + ": a first site (no version history)");
             return List.of();
         }
-        try (InputStream in = url ? URI.create(location).toURL().openStream() : Files.newInputStream(Path.of(location))) {
+        try (InputStream in = url ? URI.create(location).toURL().openStream()
+                : Files.newInputStream(Path.of(location))) {
             List<SiteFile> files = SiteDatabase.read(in);
             log.accept("continuing the history of " + location + " (" + files.size() + " file record(s))");
             return files;
@@ -244,7 +245,8 @@ public final class UpdateSiteBuilder {
                 continue;
             }
             if (!r.type().equals("jar")) {
-                throw new IOException(r.coordinates() + " is a " + r.type() + ", not a jar: an update site serves jars");
+                throw new IOException(r.coordinates() + " is a " + r.type() + ", not a jar: an update site serves "
+                        + "jars");
             }
             String platform = r.classifier() == null ? null : platform(r.classifier(), r.coordinates());
             if (platform != null) {

@@ -10,6 +10,7 @@ import org.layered.store.Sizes;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.BooleanSupplier;
 
@@ -26,22 +27,96 @@ public final class ModelDownload {
 
     private ModelDownload() {}
 
+    /** The places Download Model... offers, as its dialogs and macros name them, in search order. */
+    public static final List<ResolvedModel.Source> PLACES = List.of(ResolvedModel.Source.MODELS_FOLDER,
+            ResolvedModel.Source.HF_CACHE, ResolvedModel.Source.PLUGIN_CACHE);
+
     /**
      * The store for the command's options.
      *
-     * @param cache    a cache folder to download into (and search first); blank = the default caches
+     * @param cache    a cache folder to download into (and search first); blank = one of the usual places
      * @param endpoint a hub URL; blank = {@code HF_ENDPOINT} or https://huggingface.co
-     * @throws IllegalArgumentException for an endpoint that is not an http(s) URL
+     * @param location which usual place to download into ({@link #label}); blank = the store's default
+     * @throws IllegalArgumentException for an endpoint that is not an http(s) URL, or an unknown location
      */
-    public static ModelStore store(String cache, String endpoint) {
-        ModelStore.Config cfg = ModelStore.Config.fromEnvironment();
+    public static ModelStore store(String cache, String endpoint, String location) {
+        ModelStore.Config cfg = FijiApp.storeConfig();
         if (cache != null && !cache.isBlank()) {
             cfg.addCache(Path.of(cache.strip()));
         }
         if (endpoint != null && !endpoint.isBlank()) {
             cfg.endpoint(endpoint(endpoint.strip()));
         }
-        return new ModelStore(cfg);
+        ResolvedModel.Source place = location(location);
+        if (place != null && (cache == null || cache.isBlank())) {
+            cfg.downloadTo(place);
+        }
+        ModelStore store = new ModelStore(cfg);
+        if (place == ResolvedModel.Source.MODELS_FOLDER && store.destinations().stream()
+                .noneMatch(d -> d.source() == place)) {
+            throw new IllegalArgumentException("there is no Fiji models folder outside Fiji; choose location="
+                    + label(ResolvedModel.Source.HF_CACHE) + " or " + label(ResolvedModel.Source.PLUGIN_CACHE));
+        }
+        return store;
+    }
+
+    /** A place as dialogs and macros name it: "Fiji models folder", "Hugging Face cache", "Plugin cache". */
+    public static String label(ResolvedModel.Source place) {
+        return switch (place) {
+            case MODELS_FOLDER -> "Fiji models folder";
+            case HF_CACHE -> "Hugging Face cache";
+            case PLUGIN_CACHE -> "Plugin cache";
+            default -> place.label();
+        };
+    }
+
+    /**
+     * The place a {@code location} option names (its label, any case, or {@code fiji}, {@code hf},
+     * {@code plugin}); null when blank.
+     *
+     * @throws IllegalArgumentException for anything else, naming the choices
+     */
+    public static ResolvedModel.Source location(String value) {
+        String v = value == null ? "" : value.strip().toLowerCase(Locale.ROOT);
+        if (v.isEmpty()) {
+            return null;
+        }
+        for (ResolvedModel.Source s : PLACES) {
+            if (v.equals(label(s).toLowerCase(Locale.ROOT))) {
+                return s;
+            }
+        }
+        return switch (v) {
+            case "fiji", "models", "models folder" -> ResolvedModel.Source.MODELS_FOLDER;
+            case "hf", "huggingface", "hugging face" -> ResolvedModel.Source.HF_CACHE;
+            case "plugin" -> ResolvedModel.Source.PLUGIN_CACHE;
+            default -> throw new IllegalArgumentException("location must be " + String.join(", ", PLACES.stream()
+                    .map(ModelDownload::label).toList()) + ", got '" + value.strip() + "'");
+        };
+    }
+
+    /** The places this store can download into (the models folder only inside Fiji), in search order. */
+    public static List<ModelStore.Destination> places(ModelStore store) {
+        return store.destinations().stream().filter(d -> PLACES.contains(d.source())).toList();
+    }
+
+    /** Where this store downloads to, for a question: "the Hugging Face cache, /path (12.3 GB free)". */
+    public static String destination(ModelStore store) {
+        ModelStore.Destination d = store.downloadDestination();
+        long free = store.usableBytes(d);
+        String what = d.source() == ResolvedModel.Source.GIVEN_CACHE ? "" : "the " + label(d.source()) + ", ";
+        return what + d.root() + (free >= 0 ? " (" + Sizes.si(free) + " free)" : "");
+    }
+
+    /** One line per place for a dialog: label, folder and free space. */
+    public static String placesText(ModelStore store) {
+        StringBuilder b = new StringBuilder();
+        for (ModelStore.Destination d : places(store)) {
+            long free = store.usableBytes(d);
+            b.append(b.length() == 0 ? "" : "\n").append(label(d.source())).append(": ").append(d.root())
+                    .append(free >= 0 ? " (" + Sizes.si(free) + " free)" : "");
+        }
+        return b.toString();
     }
 
     static URI endpoint(String e) {

@@ -11,7 +11,8 @@ import java.util.function.Supplier;
 
 /**
  * The {@code model} option to a model folder: an existing folder is used as is; blank or {@code default} means the
- * default model ({@code Qwen/Qwen-Image-Layered}) from the model store (the Hugging Face cache or the plugin's cache);
+ * default model ({@code Qwen/Qwen-Image-Layered}) from the model store (Fiji's {@code models/} folder, the Hugging
+ * Face cache, the plugin's cache);
  * anything else is a model id or repository looked up in the store. Never downloads by itself: a missing model is
  * a one-line message naming {@link ModelDownload#MENU} and the command line, unless a {@link DownloadOffer} (the
  * interactive front ends) downloads it, after which the model is looked up again.
@@ -50,9 +51,12 @@ public final class ModelLocator {
         return new ModelLocator(store, o);
     }
 
-    /** A locator over the store configured from the environment ({@code HF_HOME}, {@code LAYERED_CACHE}, ...). */
+    /**
+     * A locator over the store configured from the environment ({@code HF_HOME}, {@code LAYERED_CACHE}, ...) and,
+     * inside Fiji, Fiji's models folder ({@link FijiApp}).
+     */
     public static ModelLocator defaults() {
-        return new ModelLocator(ModelStore::defaults);
+        return new ModelLocator(() -> new ModelStore(FijiApp.storeConfig()));
     }
 
     /** @throws DecomposeException saying where it looked and how to get the model */

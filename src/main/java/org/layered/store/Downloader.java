@@ -35,7 +35,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Downloads the files of a {@link FetchPlan} into an HF-cache-layout folder.
+ * Downloads the files of a {@link FetchPlan} into a {@link StoreLayout}: the HF cache layout (described here) or a
+ * plain model folder, which differs only in where the files are written and how they are put in place.
  *
  * <ul>
  *   <li>Each file goes to {@code blobs/<etag>.incomplete}, resumed with {@code Range: bytes=N-} after a broken
@@ -62,13 +63,13 @@ final class Downloader {
     record Result(int downloaded, int reused, long bytesTransferred) {}
 
     private final HubClient hub;
-    private final HfCacheLayout cache;
+    private final StoreLayout layout;
     private final Options opt;
     private final Set<Transfer> active = ConcurrentHashMap.newKeySet();
 
-    Downloader(HubClient hub, HfCacheLayout cache, Options opt) {
+    Downloader(HubClient hub, StoreLayout layout, Options opt) {
         this.hub = hub;
-        this.cache = cache;
+        this.layout = layout;
         this.opt = opt;
     }
 
@@ -233,7 +234,7 @@ final class Downloader {
         if (kind == Hashes.Kind.GIT_SHA1 && size < 0) {
             kind = Hashes.Kind.NONE;
         }
-        Path lockPath = cache.lockFile(repo, etag).toAbsolutePath().normalize();
+        Path lockPath = layout.lockFile(repo, rf.path(), etag).toAbsolutePath().normalize();
         ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(lockPath, k -> new ReentrantLock());
         boolean said = false;
         while (!local.tryLock(100, TimeUnit.MILLISECONDS)) {
@@ -247,15 +248,13 @@ final class Downloader {
             Files.createDirectories(lockPath.getParent());
             try (FileChannel lc = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                     FileLock fl = acquire(lc, rf.path(), t, stop)) {
-                Path blob = cache.blob(repo, etag);
-                if (Files.isRegularFile(blob)) {
-                    cache.link(repo, commit, rf.path(), etag);
+                if (layout.reuse(repo, commit, rf.path(), etag, new StoreLayout.Expected(kind, expected, size), stop)) {
                     t.addPresent(Math.max(0, size));
                     t.fileFinished(rf.path(), size, DownloadProgress.FileOutcome.REUSED);
                     return DownloadProgress.FileOutcome.REUSED;
                 }
-                transfer(repo, commit, rf.path(), meta, etag, size, kind, expected, t, stop);
-                cache.link(repo, commit, rf.path(), etag);
+                Path verified = transfer(repo, commit, rf.path(), meta, etag, size, kind, expected, t, stop);
+                layout.install(repo, commit, rf.path(), etag, verified);
                 t.fileFinished(rf.path(), size, DownloadProgress.FileOutcome.DOWNLOADED);
                 return DownloadProgress.FileOutcome.DOWNLOADED;
             }
@@ -336,12 +335,12 @@ final class Downloader {
         }
     }
 
-    /** Downloads (or resumes) one blob into {@code <etag>.incomplete}, verifies it and renames it into place. */
-    private void transfer(String repo, String commit, String path, HubClient.FileMetadata meta0, String etag,
+    /** Downloads (or resumes) one file into its incomplete file and verifies it; returns the verified file. */
+    private Path transfer(String repo, String commit, String path, HubClient.FileMetadata meta0, String etag,
             long size, Hashes.Kind kind, String expected, ProgressTracker t, BooleanSupplier stop)
             throws IOException {
         String what = repo + "/" + path;
-        Path inc = cache.incomplete(repo, etag);
+        Path inc = layout.incomplete(repo, path, etag);
         Files.createDirectories(inc.getParent());
         long have = Files.isRegularFile(inc) ? Files.size(inc) : 0;
         if (size >= 0 && have > size) {
@@ -438,7 +437,7 @@ final class Downloader {
                     + ": downloaded file does not match the hub's checksum (" + why + "); moved to " + q
                     + " and not used. Fetch again to download it anew");
         }
-        Files.move(inc, cache.blob(repo, etag), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return inc;
     }
 
     private int failed(int failures, String what, Exception e, long have, long size, ProgressTracker t,
@@ -524,7 +523,7 @@ final class Downloader {
     }
 
     private Path quarantine(String repo, String etag, Path inc) throws IOException {
-        Path dir = cache.quarantineDir(repo);
+        Path dir = layout.quarantineDir(repo);
         Files.createDirectories(dir);
         Path q = dir.resolve(etag + "." + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
                 + "." + ProcessHandle.current().pid() + ".bad");

@@ -27,7 +27,7 @@ import java.util.stream.Stream;
  *
  * Reading methods never write. Paths coming from the network (file names, ETags) are validated before use.
  */
-public final class HfCacheLayout {
+public final class HfCacheLayout implements StoreLayout {
     /** Default hub endpoint; {@code HF_ENDPOINT} overrides it as in huggingface_hub. */
     public static final String DEFAULT_ENDPOINT = "https://huggingface.co";
     private static final Pattern ETAG = Pattern.compile("[A-Za-z0-9_-]{8,128}");
@@ -171,6 +171,7 @@ public final class HfCacheLayout {
 
     // ---------------------------------------------------------------- paths
 
+    @Override
     public Path root() {
         return root;
     }
@@ -199,11 +200,56 @@ public final class HfCacheLayout {
         return blobsDir(repo).resolve(checkEtag(etag) + ".incomplete");
     }
 
+    /** A blob's partial download; the cache names it by content, whatever the path. */
+    @Override
+    public Path incomplete(String repo, String path, String etag) {
+        return incomplete(repo, etag);
+    }
+
     public Path lockFile(String repo, String etag) {
         return root.resolve(".locks").resolve(repoFolderName(repo)).resolve(checkEtag(etag) + ".lock");
     }
 
+    @Override
+    public Path lockFile(String repo, String path, String etag) {
+        return lockFile(repo, etag);
+    }
+
+    @Override
+    public Path modelDir(String repo, String commit) {
+        return snapshotDir(repo, commit);
+    }
+
+    /** Another revision's blob with this content. */
+    @Override
+    public boolean hasContent(String repo, String path, String etag, long size) {
+        try {
+            return Files.isRegularFile(blob(repo, etag));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** Links the blob into the snapshot when the cache has it (blobs are verified before they are named). */
+    @Override
+    public boolean reuse(String repo, String commit, String path, String etag, Expected expected,
+            java.util.function.BooleanSupplier cancel) throws IOException {
+        if (!Files.isRegularFile(blob(repo, etag))) {
+            return false;
+        }
+        link(repo, commit, path, etag);
+        return true;
+    }
+
+    /** Names the verified content by its ETag and links it into the snapshot. */
+    @Override
+    public void install(String repo, String commit, String path, String etag, Path verified) throws IOException {
+        Files.move(verified, blob(repo, etag), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        link(repo, commit, path, etag);
+    }
+
     /** Where files that failed verification are moved (kept for inspection, never used). */
+    @Override
     public Path quarantineDir(String repo) {
         return repoDir(repo).resolve(".quarantine");
     }
@@ -324,6 +370,7 @@ public final class HfCacheLayout {
     }
 
     /** Whether a snapshot holds {@code repoPath} with readable content (and, when given, the expected blob). */
+    @Override
     public boolean hasFile(String repo, String commit, String repoPath, String expectedEtag) {
         Path f = snapshotFile(repo, commit, repoPath);
         if (!Files.isRegularFile(f)) { // follows the link: a dangling link is absent
@@ -339,6 +386,7 @@ public final class HfCacheLayout {
     // ---------------------------------------------------------------- writing (fetch only)
 
     /** Records the files a fetch of {@code commit} will put in its snapshot (see {@link #pendingFetchFile}). */
+    @Override
     public void writePendingFetch(String repo, String commit, List<String> paths) throws IOException {
         Path f = pendingFetchFile(repo, commit);
         Files.createDirectories(f.getParent());
@@ -346,11 +394,13 @@ public final class HfCacheLayout {
     }
 
     /** Removes the record of a fetch that completed. */
+    @Override
     public void clearPendingFetch(String repo, String commit) throws IOException {
         Files.deleteIfExists(pendingFetchFile(repo, commit));
     }
 
     /** Records that {@code revision} points to {@code commit}. */
+    @Override
     public void writeRef(String repo, String revision, String commit) throws IOException {
         if (revision.equals(commit)) {
             return;

@@ -17,12 +17,12 @@ import java.util.stream.Stream;
 
 /**
  * Finds a model reference on disk, without network access and without writing anything. Order: an explicit
- * folder; then each cache location in the order given (by {@link ModelStore}: caches named by the user, the
- * Hugging Face hub cache, the plugin's own cache). In a cache, the first complete snapshot wins; when none is
- * complete, the first one that has any component is returned (a partial download, flagged incomplete).
+ * folder; then each location in the order given (by {@link ModelStore}: caches named by the user, the models
+ * folder, the Hugging Face hub cache, the plugin's own cache). In a cache, the first complete snapshot wins; when
+ * none is complete, the first one that has any component is returned (a partial download, flagged incomplete).
  */
 public final class ModelResolver {
-    /** A cache folder in the HF hub layout and its role. */
+    /** A cache folder in the HF hub layout, or a models folder of plain model folders, and its role. */
     public record Location(Path root, ResolvedModel.Source source) {}
 
     private final List<Location> caches;
@@ -125,6 +125,10 @@ public final class ModelResolver {
             if (!seen.add(loc.root().toAbsolutePath().normalize())) {
                 continue;
             }
+            if (loc.source() == ResolvedModel.Source.MODELS_FOLDER) {
+                modelFolder(loc.root(), full, d, rev).ifPresent(out::add);
+                continue;
+            }
             HfCacheLayout layout = new HfCacheLayout(loc.root());
             Optional<HfCacheLayout.Snapshot> s = layout.findSnapshot(full.repo(), rev, full.revision() == null);
             if (s.isPresent()) {
@@ -136,6 +140,31 @@ public final class ModelResolver {
             }
         }
         return out;
+    }
+
+    /**
+     * The copy of {@code ref} in a models folder: {@code <root>/<repository name>/}, taken when it holds a model
+     * and nothing says it is another one (the repository or, for a commit asked for, the commit its last fetch
+     * recorded). A folder copied in by hand has no record and is taken as it is.
+     */
+    private static Optional<ResolvedModel> modelFolder(Path root, ModelRef ref, ModelDescriptor d, String rev) {
+        Path dir = root.resolve(ModelFolderLayout.folderName(ref.repo()));
+        if (!Files.isRegularFile(dir.resolve("model_index.json")) && (d == null || d.components().stream()
+                .noneMatch(c -> Files.isDirectory(dir.resolve(c.folder()))))) {
+            return Optional.empty();
+        }
+        Optional<ModelFolderLayout.Source> source = ModelFolderLayout.readSource(dir);
+        List<String> notes = new ArrayList<>();
+        String commit = source.map(ModelFolderLayout.Source::commit).orElse(null);
+        if (source.isPresent() && source.get().repo() != null && !source.get().repo().equals(ref.repo())) {
+            return Optional.empty();
+        }
+        if (ModelRef.COMMIT.matcher(rev).matches() && commit != null && !commit.equals(rev)) {
+            return Optional.empty();
+        }
+        notes.add(commit == null ? "a model folder without download records (copied in)" : "commit " + commit);
+        return Optional.of(inspect(ref.toString(), dir, d, ResolvedModel.Source.MODELS_FOLDER, root, ref.repo(), rev,
+                commit, notes, ModelFolderLayout.readPendingFetch(dir).orElse(null)));
     }
 
     ModelNotFoundException notFound(ModelRef ref, ModelDescriptor d) {

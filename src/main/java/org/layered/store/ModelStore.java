@@ -31,10 +31,11 @@ import java.util.function.ToLongFunction;
  * </pre>
  *
  * <p>Resolution ({@link #resolve}) never touches the network and never writes: an explicit folder; then the
- * caches given in the {@link Config} ({@code --cache}); the Hugging Face hub cache ({@code HF_HUB_CACHE},
- * {@code HF_HOME/hub}, {@code ~/.cache/huggingface/hub}), so that a checkpoint fetched by Python tools is used as
- * it is; then the plugin's own cache. Downloads happen only in {@link #fetch}, into the HF cache layout of
- * {@link #downloadCache()}.
+ * caches given in the {@link Config} ({@code --cache}); a models folder ({@code Fiji.app/models/}, plain model
+ * folders); the Hugging Face hub cache ({@code HF_HUB_CACHE}, {@code HF_HOME/hub}, {@code ~/.cache/huggingface/hub}),
+ * so that a checkpoint fetched by Python tools is used as it is; then the plugin's own cache. Downloads happen only
+ * in {@link #fetch}, into {@link #downloadDestination()}: the HF cache layout, or a plain folder in a models
+ * folder.
  *
  * <p>Thread-safe; a store holds no open resources.
  */
@@ -47,6 +48,8 @@ public final class ModelStore {
         private Map<String, String> env = Map.of();
         private Path userHome = Path.of(System.getProperty("user.home", "."));
         private final List<Path> caches = new ArrayList<>();
+        private Path modelsFolder;
+        private ResolvedModel.Source downloadTo;
         private Path hubCache;
         private Path pluginCache;
         private Path downloadCache;
@@ -92,6 +95,24 @@ public final class ModelStore {
             return this;
         }
 
+        /**
+         * A models folder ({@code Fiji.app/models/}: one plain folder per model, named after the repository),
+         * searched after the given caches and before the Hugging Face cache, and a download destination.
+         */
+        public Config modelsFolder(Path dir) {
+            this.modelsFolder = dir;
+            return this;
+        }
+
+        /**
+         * Where {@link #fetch} writes, by role: {@code MODELS_FOLDER}, {@code HF_CACHE} or {@code PLUGIN_CACHE}
+         * (null: the default, see {@link ModelStore#downloadDestination()}).
+         */
+        public Config downloadTo(ResolvedModel.Source destination) {
+            this.downloadTo = destination;
+            return this;
+        }
+
         /** The Hugging Face hub cache; default from the environment. */
         public Config hubCache(Path dir) {
             this.hubCache = dir;
@@ -108,7 +129,7 @@ public final class ModelStore {
             return this;
         }
 
-        /** Where {@link #fetch} writes; default: the first {@link #addCache} folder, else the HF cache if writable, else the plugin cache. */
+        /** Where {@link #fetch} writes, as an HF-layout cache; see {@link ModelStore#downloadDestination()}. */
         public Config downloadCache(Path dir) {
             this.downloadCache = dir;
             return this;
@@ -199,6 +220,26 @@ public final class ModelStore {
 
     private static final java.util.Set<String> TRUE_VALUES = java.util.Set.of("1", "true", "yes", "on");
 
+    /** A place models are found in and can be downloaded to: its role and folder. */
+    public record Destination(ResolvedModel.Source source, Path root) {
+        /** "Hugging Face cache (/home/me/.cache/huggingface/hub)". */
+        @Override
+        public String toString() {
+            return label(source) + " (" + root + ")";
+        }
+
+        /** A role as people say it. */
+        public static String label(ResolvedModel.Source s) {
+            return switch (s) {
+                case MODELS_FOLDER -> "models folder";
+                case HF_CACHE -> "Hugging Face cache";
+                case PLUGIN_CACHE -> "plugin cache";
+                case GIVEN_CACHE -> "given cache";
+                case FOLDER -> "folder";
+            };
+        }
+    }
+
     /** What a fetch did. */
     public record FetchResult(ResolvedModel model, FetchPlan plan, int filesDownloaded, int filesReused,
             long bytesTransferred, Duration elapsed) {}
@@ -218,6 +259,9 @@ public final class ModelStore {
         List<ModelResolver.Location> locs = new ArrayList<>();
         for (Path c : config.caches) {
             locs.add(new ModelResolver.Location(c, ResolvedModel.Source.GIVEN_CACHE));
+        }
+        if (config.modelsFolder != null) {
+            locs.add(new ModelResolver.Location(config.modelsFolder, ResolvedModel.Source.MODELS_FOLDER));
         }
         locs.add(new ModelResolver.Location(hubCache, ResolvedModel.Source.HF_CACHE));
         locs.add(new ModelResolver.Location(pluginCache, ResolvedModel.Source.PLUGIN_CACHE));
@@ -297,15 +341,56 @@ public final class ModelStore {
         return ModelVerifier.verify(m.root(), progress, cancel);
     }
 
-    /** Where {@link #fetch} writes. */
+    /** The folder {@link #fetch} writes into (see {@link #downloadDestination()}). */
     public Path downloadCache() {
+        return downloadDestination().root();
+    }
+
+    /**
+     * The places a model can be downloaded to, in search order: the given caches, the models folder, the Hugging
+     * Face cache, the plugin's cache.
+     */
+    public List<Destination> destinations() {
+        return resolver.caches().stream().map(l -> new Destination(l.source(), l.root())).toList();
+    }
+
+    /**
+     * Where {@link #fetch} writes: the configured destination ({@link Config#downloadCache},
+     * {@link Config#downloadTo}), else the first given cache, else the Hugging Face cache when it exists (so that
+     * Python tools share one copy), else the models folder, else the Hugging Face cache when it can be created,
+     * else the plugin's cache. A destination that cannot be written to is taken all the same: the fetch then fails
+     * with the reason.
+     */
+    public Destination downloadDestination() {
         if (cfg.downloadCache != null) {
-            return cfg.downloadCache;
+            return new Destination(ResolvedModel.Source.GIVEN_CACHE, cfg.downloadCache);
+        }
+        if (cfg.downloadTo != null) {
+            return destinations().stream().filter(d -> d.source() == cfg.downloadTo).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("no " + Destination.label(cfg.downloadTo)
+                            + " is configured to download into"));
         }
         if (!cfg.caches.isEmpty()) {
-            return cfg.caches.get(0);
+            return new Destination(ResolvedModel.Source.GIVEN_CACHE, cfg.caches.get(0));
         }
-        return writable(hubCache) ? hubCache : pluginCache;
+        if (Files.isDirectory(hubCache) && writable(hubCache)) {
+            return new Destination(ResolvedModel.Source.HF_CACHE, hubCache);
+        }
+        if (cfg.modelsFolder != null && writable(cfg.modelsFolder)) {
+            return new Destination(ResolvedModel.Source.MODELS_FOLDER, cfg.modelsFolder);
+        }
+        return writable(hubCache) ? new Destination(ResolvedModel.Source.HF_CACHE, hubCache)
+                : new Destination(ResolvedModel.Source.PLUGIN_CACHE, pluginCache);
+    }
+
+    /** Free bytes where {@code d} is (on the nearest existing folder's file system), -1 when unknown. */
+    public long usableBytes(Destination d) {
+        return cfg.usableSpace.applyAsLong(d.root());
+    }
+
+    private static StoreLayout layout(Destination d) {
+        return d.source() == ResolvedModel.Source.MODELS_FOLDER ? new ModelFolderLayout(d.root())
+                : new HfCacheLayout(d.root());
     }
 
     private static boolean writable(Path dir) {
@@ -367,10 +452,10 @@ public final class ModelStore {
      * @throws ModelStoreException for 401/403/404 and network failures, with a message that says what to do
      */
     public FetchPlan plan(String ref) throws ModelStoreException {
-        return plan(downloadable(ref), hub(), new HfCacheLayout(downloadCache()), new ProgressTracker(null, 0));
+        return plan(downloadable(ref), hub(), layout(downloadDestination()), new ProgressTracker(null, 0));
     }
 
-    private FetchPlan plan(ModelRef r, HubClient hub, HfCacheLayout layout, ProgressTracker t)
+    private FetchPlan plan(ModelRef r, HubClient hub, StoreLayout layout, ProgressTracker t)
             throws ModelStoreException {
         ModelDescriptor d = ModelDescriptor.find(descriptors, r.repo()).orElse(null);
         String rev = resolver.revisionOf(r);
@@ -387,8 +472,8 @@ public final class ModelStore {
             long partial = 0;
             if (!present && etag != null) {
                 try {
-                    cached = Files.isRegularFile(layout.blob(r.repo(), etag));
-                    Path inc = layout.incomplete(r.repo(), etag);
+                    cached = layout.hasContent(r.repo(), f.path(), etag, f.size());
+                    Path inc = layout.incomplete(r.repo(), f.path(), etag);
                     partial = Files.isRegularFile(inc) ? Math.min(Files.size(inc), Math.max(0, f.size())) : 0;
                 } catch (IOException | IllegalArgumentException e) {
                     // an odd id: the downloader uses the hub's ETag anyway
@@ -452,8 +537,9 @@ public final class ModelStore {
         long t0 = System.nanoTime();
         BooleanSupplier stop = cancel == null ? () -> false : cancel;
         ModelRef r = downloadable(ref);
-        Path root = downloadCache();
-        HfCacheLayout layout = new HfCacheLayout(root);
+        Destination destination = downloadDestination();
+        Path root = destination.root();
+        StoreLayout layout = layout(destination);
         ProgressTracker t = new ProgressTracker(progress, cfg.progressInterval.toNanos());
         t.start(DownloadProgress.Phase.LISTING, -1, 0, 0, 0);
         HubClient hub = hub();
@@ -472,11 +558,12 @@ public final class ModelStore {
                     + " to spare) but only " + Sizes.si(plan.usableBytes()) + " are free; free some space or choose "
                     + "another cache folder (--cache DIR, HF_HUB_CACHE)");
         }
+        Path modelDir = layout.modelDir(r.repo(), plan.commit());
         try {
-            Files.createDirectories(layout.repoDir(r.repo()));
+            Files.createDirectories(modelDir);
         } catch (IOException e) {
-            throw new ModelStoreException(ModelStoreException.Reason.LOCAL_IO, "cannot create " + layout.repoDir(
-                    r.repo()) + " (" + HubClient.describe(e) + ")", e);
+            throw new ModelStoreException(ModelStoreException.Reason.LOCAL_IO, "cannot create " + modelDir + " ("
+                    + HubClient.describe(e) + ")", e);
         }
         try {
             if (!plan.isComplete()) {
@@ -484,24 +571,24 @@ public final class ModelStore {
                         .toList());
             }
         } catch (IOException e) {
-            throw new ModelStoreException(ModelStoreException.Reason.LOCAL_IO, "cannot write in " + layout.repoDir(
-                    r.repo()) + " (" + HubClient.describe(e) + ")", e);
+            throw new ModelStoreException(ModelStoreException.Reason.LOCAL_IO, "cannot write in " + modelDir
+                    + " (" + HubClient.describe(e) + ")", e);
         }
         Downloader dl = new Downloader(hub, layout, new Downloader.Options(cfg.parallelDownloads, cfg.maxRetries,
                 cfg.retryBackoff, cfg.stallTimeout));
         Downloader.Result res = dl.run(plan, t, stop);
         try {
-            Files.createDirectories(layout.snapshotDir(r.repo(), plan.commit()));
             layout.writeRef(r.repo(), plan.revision(), plan.commit());
             layout.clearPendingFetch(r.repo(), plan.commit());
         } catch (IOException e) {
-            throw new ModelStoreException(ModelStoreException.Reason.LOCAL_IO, "cannot record refs/" + plan.revision()
-                    + " in " + layout.repoDir(r.repo()) + " (" + HubClient.describe(e) + ")", e);
+            throw new ModelStoreException(ModelStoreException.Reason.LOCAL_IO, "cannot record revision "
+                    + plan.revision() + " in " + modelDir + " (" + HubClient.describe(e) + ")", e);
         }
         t.finish();
-        ResolvedModel.Source source = root.equals(hubCache) ? ResolvedModel.Source.HF_CACHE
+        ResolvedModel.Source source = destination.source() != ResolvedModel.Source.GIVEN_CACHE ? destination.source()
+                : root.equals(hubCache) ? ResolvedModel.Source.HF_CACHE
                 : root.equals(pluginCache) ? ResolvedModel.Source.PLUGIN_CACHE : ResolvedModel.Source.GIVEN_CACHE;
-        ResolvedModel m = ModelResolver.inspect(r.toString(), layout.snapshotDir(r.repo(), plan.commit()),
+        ResolvedModel m = ModelResolver.inspect(r.toString(), modelDir,
                 plan.descriptor(), source, layout.root(), r.repo(), plan.revision(), plan.commit(),
                 List.of("fetched " + plan.revision() + " → " + plan.commit()));
         return new FetchResult(m, plan, res.downloaded(), res.reused(), res.bytesTransferred(),

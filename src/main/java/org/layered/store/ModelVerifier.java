@@ -139,18 +139,7 @@ public final class ModelVerifier {
         if (base == null) {
             return Optional.empty();
         }
-        Path meta = base.resolve(".cache").resolve("huggingface").resolve("download")
-                .resolve(base.relativize(file) + ".metadata");
-        try {
-            if (Files.isRegularFile(meta)) {
-                List<String> lines = Files.readAllLines(meta, StandardCharsets.UTF_8);
-                if (lines.size() >= 2 && !lines.get(1).isBlank()) {
-                    return Optional.of(lines.get(1).strip());
-                }
-            }
-        } catch (IOException e) {
-            // no metadata
-        }
-        return Optional.empty();
+        return ModelFolderLayout.readMetadata(base, base.relativize(file).toString().replace('\\', '/'))
+                .map(ModelFolderLayout.Metadata::etag);
     }
 }

@@ -30,6 +30,8 @@ public record ResolvedModel(String reference, Path root, Source source, Path cac
         FOLDER("folder"),
         /** A cache folder given explicitly (e.g. {@code --cache DIR}). */
         GIVEN_CACHE("cache"),
+        /** A models folder of plain model folders, such as {@code Fiji.app/models/}. */
+        MODELS_FOLDER("models folder"),
         /** The Hugging Face hub cache ({@code HF_HUB_CACHE}, {@code HF_HOME/hub}, {@code ~/.cache/...}). */
         HF_CACHE("HF cache"),
         /** The plugin's own cache folder. */

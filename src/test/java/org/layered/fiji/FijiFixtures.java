@@ -69,6 +69,32 @@ public final class FijiFixtures {
         return inputs;
     }
 
+    /** Code run inside a Fiji installation (may throw). */
+    @FunctionalInterface
+    public interface InFiji {
+        void run(Path fiji) throws Exception;
+    }
+
+    /**
+     * Runs {@code body} as if inside a Fiji installation at {@code at} (a folder with {@code plugins/} and
+     * {@code jars/}, named by the {@code fiji.dir} property as Fiji's launcher does), then restores the property.
+     */
+    public static void insideFiji(Path at, InFiji body) throws Exception {
+        Files.createDirectories(at.resolve("plugins"));
+        Files.createDirectories(at.resolve("jars"));
+        String saved = System.getProperty("fiji.dir");
+        System.setProperty("fiji.dir", at.toString());
+        try {
+            body.run(at);
+        } finally {
+            if (saved == null) {
+                System.clearProperty("fiji.dir");
+            } else {
+                System.setProperty("fiji.dir", saved);
+            }
+        }
+    }
+
     /** An RGBA picture as an ImgLib2 image X, Y, C = 4 of unsigned bytes (what scripts pass). */
     public static Img<UnsignedByteType> xyc(RgbaImage image) {
         Img<UnsignedByteType> img = ArrayImgs.unsignedBytes(image.width(), image.height(), 4);

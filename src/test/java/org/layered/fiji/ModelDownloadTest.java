@@ -10,6 +10,7 @@ import org.layered.store.FakeHub;
 import org.layered.store.HfCacheLayout;
 import org.layered.store.ModelNotFoundException;
 import org.layered.store.ModelStore;
+import org.layered.store.ResolvedModel;
 import org.layered.store.TinyHubModel;
 
 import java.net.http.HttpClient;
@@ -73,6 +74,45 @@ class ModelDownloadTest {
         // found locally now: no second offer
         assertEquals(found.dir(), locator.locate("").dir());
         assertEquals(1, asked.size());
+    }
+
+    @Test
+    void insideFijiTheModelsFolderIsSearchedFirstAndOfferedWithItsFreeSpace() throws Exception {
+        FijiFixtures.insideFiji(tmp.resolve("Fiji.app"), fiji -> {
+            Path dir = fiji.resolve("models/Qwen-Image-Layered"); // copied in by hand: plain files
+            for (java.util.Map.Entry<String, byte[]> e : MODEL.modelFiles().entrySet()) {
+                java.nio.file.Files.createDirectories(dir.resolve(e.getKey()).getParent());
+                java.nio.file.Files.write(dir.resolve(e.getKey()), e.getValue());
+            }
+            ModelLocator.Located found = ModelLocator.defaults().locate("");
+            assertEquals(dir.toRealPath(), found.dir().toRealPath());
+            assertTrue(found.description().contains("models folder"), found.description());
+
+            ModelStore s = ModelDownload.store("", "", "fiji");
+            assertEquals(fiji.resolve("models"), s.downloadCache());
+            String places = ModelDownload.placesText(s);
+            assertTrue(places.startsWith("Fiji models folder: " + fiji.resolve("models") + " ("), places);
+            assertTrue(places.contains("\nHugging Face cache: ") && places.contains("\nPlugin cache: "), places);
+            assertTrue(places.matches("(?s).*\\(\\d.*B free\\).*"), places);
+            assertTrue(ModelDownload.destination(s).startsWith("the Fiji models folder, " + fiji.resolve("models")),
+                    ModelDownload.destination(s));
+        });
+    }
+
+    @Test
+    void locationsAreReadByLabelOrShortNameAndOthersAreRefused() {
+        assertEquals(ResolvedModel.Source.MODELS_FOLDER, ModelDownload.location("Fiji models folder"));
+        assertEquals(ResolvedModel.Source.HF_CACHE, ModelDownload.location(" hugging face CACHE "));
+        assertEquals(ResolvedModel.Source.PLUGIN_CACHE, ModelDownload.location("plugin"));
+        assertNull(ModelDownload.location(""));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ModelDownload.location("desktop"));
+        assertEquals("location must be Fiji models folder, Hugging Face cache, Plugin cache, got 'desktop'",
+                e.getMessage());
+        IllegalArgumentException outside = assertThrows(IllegalArgumentException.class,
+                () -> ModelDownload.store("", "", "fiji"));
+        assertEquals("there is no Fiji models folder outside Fiji; choose location=Hugging Face cache or Plugin "
+                + "cache", outside.getMessage());
     }
 
     @Test

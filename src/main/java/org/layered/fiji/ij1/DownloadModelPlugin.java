@@ -13,15 +13,18 @@ import org.layered.store.ModelNotFoundException;
 import org.layered.store.ModelStore;
 
 /**
- * Plugins > Layered > Download Model...: downloads a model from the Hugging Face hub into the model cache, where
- * Decompose finds it: {@code run("Download Model...", "model=Qwen/Qwen-Image-Layered cache=/data/hub")}. Options:
- * {@code model} (default the default model), {@code cache} (a folder to download into; blank = the Hugging Face
- * cache or the plugin's), {@code endpoint} (a hub mirror). A person sees a dialog and confirms the size first;
- * macros and headless runs download at once. Esc cancels; running it again resumes.
+ * Plugins > Layered > Download Model...: downloads a model from the Hugging Face hub to where Decompose finds it:
+ * {@code run("Download Model...", "model=Qwen/Qwen-Image-Layered location=[Fiji models folder]")}. Options:
+ * {@code model} (default the default model), {@code location} (Fiji models folder, Hugging Face cache or Plugin
+ * cache; blank = the Hugging Face cache when it exists, else Fiji's models folder), {@code cache} (any other folder,
+ * in the Hugging Face cache layout; overrides {@code location}), {@code endpoint} (a hub mirror). A person sees a
+ * dialog with each place's free space and confirms the size first; macros and headless runs download at once. Esc
+ * cancels; running it again resumes.
  */
 public class DownloadModelPlugin implements PlugIn {
     public static final String MODEL = "model";
     public static final String CACHE = "cache";
+    public static final String LOCATION = "location";
     public static final String ENDPOINT = "endpoint";
     static final String PREFS_KEY = "download";
 
@@ -40,28 +43,42 @@ public class DownloadModelPlugin implements PlugIn {
         String macroOptions = Macro.getOptions();
         boolean interactive = Ij1Support.interactive(macroOptions);
         String model;
+        String location;
         String cache;
         String endpoint;
         ModelStore store;
         try {
             MacroOptions o = MacroOptions.parse(interactive ? Ij1Support.load(PREFS_KEY) : macroOptions);
             model = o.string(MODEL, "");
+            location = o.string(LOCATION, "");
             cache = o.string(CACHE, "");
             endpoint = o.string(ENDPOINT, "");
             if (interactive) {
+                ModelStore here = ModelDownload.store("", "", "");
+                String[] places = ModelDownload.places(here).stream().map(d -> ModelDownload.label(d.source()))
+                        .toArray(String[]::new);
+                String chosen = ModelDownload.label(here.downloadDestination().source());
+                for (String place : places) {
+                    if (place.equalsIgnoreCase(location)) {
+                        chosen = place; // the last choice, while it is still offered
+                    }
+                }
                 GenericDialog gd = new GenericDialog("Layered: Download Model");
                 gd.addStringField("Model (repository id; blank = the default model)", model, 30);
-                gd.addDirectoryField("Cache folder (blank = the Hugging Face cache)", cache, 30);
+                gd.addChoice("Download into", places, chosen);
+                gd.addMessage(ModelDownload.placesText(here));
+                gd.addDirectoryField("Other folder (overrides the choice; Hugging Face cache layout)", cache, 30);
                 gd.addStringField("Endpoint (blank = https://huggingface.co)", endpoint, 30);
                 gd.showDialog();
                 if (gd.wasCanceled()) {
                     return;
                 }
                 model = gd.getNextString().strip();
+                location = gd.getNextChoice();
                 cache = gd.getNextString().strip();
                 endpoint = gd.getNextString().strip();
             }
-            store = ModelDownload.store(cache, endpoint);
+            store = ModelDownload.store(cache, endpoint, location);
         } catch (IllegalArgumentException e) {
             Ij1Support.error(e.getMessage());
             return;
@@ -76,7 +93,7 @@ public class DownloadModelPlugin implements PlugIn {
                     IJ.showStatus("");
                     return;
                 }
-                String recorded = options(model, cache, endpoint);
+                String recorded = options(model, location, cache, endpoint);
                 Ij1Support.save(PREFS_KEY, recorded);
                 Ij1Support.record(recorded);
             }
@@ -93,8 +110,11 @@ public class DownloadModelPlugin implements PlugIn {
         }
     }
 
-    static String options(String model, String cache, String endpoint) {
+    static String options(String model, String location, String cache, String endpoint) {
         StringBuilder b = new StringBuilder(MacroOptions.item(MODEL, model.isBlank() ? "default" : model));
+        if (!location.isBlank()) {
+            b.append(' ').append(MacroOptions.item(LOCATION, location));
+        }
         if (!cache.isBlank()) {
             b.append(' ').append(MacroOptions.item(CACHE, cache));
         }
@@ -110,7 +130,7 @@ public class DownloadModelPlugin implements PlugIn {
      */
     static boolean offer(ModelNotFoundException missing, ModelStore store) throws DecomposeException {
         if (!IJ.showMessageWithCancel("Layered: model not found", ModelDownload.offer(missing) + "\n\n"
-                + "It goes into " + store.downloadCache() + ".\nYou can also download it later with "
+                + "It goes into " + ModelDownload.destination(store) + ".\nYou can also download it later with "
                 + ModelDownload.MENU)) {
             return false;
         }

@@ -10,6 +10,7 @@ import org.layered.store.FetchPlan;
 import org.layered.store.ModelStore;
 import org.scijava.ItemIO;
 import org.scijava.app.StatusService;
+import org.scijava.ItemVisibility;
 import org.scijava.command.Command;
 import org.scijava.command.ContextCommand;
 import org.scijava.log.LogService;
@@ -22,23 +23,33 @@ import org.scijava.widget.FileWidget;
 
 import java.awt.GraphicsEnvironment;
 import java.io.File;
+import java.util.List;
 
 /**
- * Plugins > Layered > Download Model... as a SciJava command: downloads a model from the Hugging Face hub into the
- * model cache (resumable, verified). The parameter names are the macro keys of the ImageJ 1.x plugin
- * ({@code model}, {@code cache}, {@code endpoint}). A person confirms the size first; scripts and headless runs
- * download at once. Output: {@code folder}, the downloaded model's folder.
+ * Plugins > Layered > Download Model... as a SciJava command: downloads a model from the Hugging Face hub (resumable,
+ * verified) into one of the places Decompose searches: Fiji's models folder, the Hugging Face cache or the plugin's
+ * cache, each shown with its free space; or any other folder. The parameter names are the macro keys of the ImageJ
+ * 1.x plugin ({@code model}, {@code location}, {@code cache}, {@code endpoint}). A person confirms the size first;
+ * scripts and headless runs download at once. Output: {@code folder}, the downloaded model's folder.
  */
 @Plugin(type = Command.class, menuPath = "Plugins>Layered>Download Model...", headless = true,
-        description = "Download a Qwen-Image-Layered model from the Hugging Face hub into the model cache")
+        description = "Download a Qwen-Image-Layered model from the Hugging Face hub")
 public class DownloadModelCommand extends ContextCommand {
     @Parameter(label = "Model", required = false, description = "Repository id (owner/name[@revision]) or model "
             + "id; blank = the default model (Qwen/Qwen-Image-Layered)")
     private String model = "";
 
-    @Parameter(label = "Cache folder", style = FileWidget.DIRECTORY_STYLE, required = false,
-            description = "A folder (Hugging Face hub layout) to download into; blank = the Hugging Face cache "
-                    + "when writable, else the plugin's cache")
+    @Parameter(label = "Download into", required = false, initializer = "initLocation",
+            choices = {"Hugging Face cache", "Fiji models folder", "Plugin cache"},
+            description = "Where Decompose finds the model; the Fiji models folder only inside Fiji. Default: the "
+                    + "Hugging Face cache when it exists (shared with Python tools), else Fiji's models folder")
+    private String location = "";
+
+    @Parameter(visibility = ItemVisibility.MESSAGE, required = false, persist = false)
+    private String places = "";
+
+    @Parameter(label = "Other folder", style = FileWidget.DIRECTORY_STYLE, required = false,
+            description = "Any other folder to download into (Hugging Face hub layout); overrides the choice above")
     private File cache;
 
     @Parameter(label = "Endpoint", required = false, description = "Hub URL (a mirror); blank = HF_ENDPOINT or "
@@ -74,7 +85,7 @@ public class DownloadModelCommand extends ContextCommand {
     private void download() {
         ModelStore store;
         try {
-            store = ModelDownload.store(cache == null ? "" : cache.getPath(), endpoint);
+            store = ModelDownload.store(cache == null ? "" : cache.getPath(), endpoint, location);
         } catch (IllegalArgumentException e) {
             fail(e.getMessage());
             return;
@@ -101,6 +112,16 @@ public class DownloadModelCommand extends ContextCommand {
                 fail(e.getMessage());
             }
         }
+    }
+
+    /** Shows each place with its folder and free space; the store's default place unless one was chosen before. */
+    protected void initLocation() {
+        ModelStore here = ModelDownload.store("", "", "");
+        List<String> offered = ModelDownload.places(here).stream().map(d -> ModelDownload.label(d.source())).toList();
+        if (location == null || !offered.contains(location)) {
+            location = ModelDownload.label(here.downloadDestination().source());
+        }
+        places = ModelDownload.placesText(here);
     }
 
     /** Whether nobody sees a dialog. */

@@ -111,7 +111,8 @@ final class SciJavaDownload implements DownloadProgress {
     static boolean offer(ModelNotFoundException missing, ModelStore store, UIService ui, TaskService tasks,
             StatusService status, LogService log) throws DecomposeException {
         if (!confirm(ui, "Layered: model not found", ModelDownload.offer(missing) + "\n\nIt goes into "
-                + store.downloadCache() + ".\nYou can also download it later with " + ModelDownload.MENU)) {
+                + ModelDownload.destination(store) + ".\nYou can also download it later with "
+                + ModelDownload.MENU)) {
             return false;
         }
         String ref = missing.ref().toString();

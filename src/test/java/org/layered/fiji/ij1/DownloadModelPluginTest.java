@@ -69,6 +69,25 @@ class DownloadModelPluginTest {
     }
 
     @Test
+    void insideFijiItDownloadsIntoTheModelsFolderAsPlainFiles() throws Exception {
+        FijiFixtures.insideFiji(tmp.resolve("Fiji.app"), fiji -> {
+            String out = run("model=" + TinyHubModel.REPO + " location=[Fiji models folder] endpoint="
+                    + hub.endpoint());
+            Path dir = fiji.resolve("models/Qwen-Image-Layered");
+            assertTrue(out.contains("model folder: " + dir), out);
+            for (Map.Entry<String, byte[]> e : MODEL.modelFiles().entrySet()) {
+                assertFalse(Files.isSymbolicLink(dir.resolve(e.getKey())), e.getKey());
+                assertArrayEquals(e.getValue(), Files.readAllBytes(dir.resolve(e.getKey())), e.getKey());
+            }
+            out = run("model=" + TinyHubModel.REPO + " location=desktop endpoint=" + hub.endpoint());
+            assertTrue(out.contains("Layered: error: location must be Fiji models folder, Hugging Face cache, "
+                    + "Plugin cache, got 'desktop'"), out);
+        });
+        assertEquals("model=default location=[Fiji models folder] endpoint=http://x", DownloadModelPlugin.options("",
+                "Fiji models folder", "", "http://x"), "what the recorder writes");
+    }
+
+    @Test
     void aMissingRepositoryIsOneLine() throws Exception {
         String out = run("model=Nobody/NoSuchModel cache=[" + tmp.resolve("hub") + "] endpoint=" + hub.endpoint());
         assertTrue(out.contains("Layered: error: repository Nobody/NoSuchModel not found on " + hub.endpoint()), out);

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.layered.fiji.FijiFixtures;
 import org.layered.store.FakeHub;
 import org.layered.store.HfCacheLayout;
 import org.layered.store.TinyHubModel;
@@ -62,6 +63,7 @@ class DownloadModelCommandTest {
         assertTrue(info.canRunHeadless());
         assertNotNull(info.getInput("model"));
         assertNotNull(info.getInput("cache"));
+        assertNotNull(info.getInput("location"));
         assertNotNull(info.getInput("endpoint"));
     }
 
@@ -84,6 +86,18 @@ class DownloadModelCommandTest {
         assertFalse(m.isCanceled(), m.getCancelReason());
         assertEquals(snap.toFile(), m.getOutput("folder"));
         assertEquals(gets, hub.requests("CDN GET").size(), "nothing downloaded again");
+    }
+
+    @Test
+    void insideFijiTheModelsFolderIsAPlaceToDownloadTo() throws Exception {
+        FijiFixtures.insideFiji(tmp.resolve("Fiji.app"), fiji -> {
+            CommandModule m = commands.run(DownloadModelCommand.class, false, "model", TinyHubModel.REPO,
+                    "location", "Fiji models folder", "endpoint", hub.endpoint().toString()).get();
+            assertFalse(m.isCanceled(), m.getCancelReason());
+            Path dir = fiji.resolve("models/Qwen-Image-Layered");
+            assertEquals(dir.toFile(), m.getOutput("folder"));
+            assertArrayEquals(MODEL.get(TinyHubModel.VAE), Files.readAllBytes(dir.resolve(TinyHubModel.VAE)));
+        });
     }
 
     @Test
