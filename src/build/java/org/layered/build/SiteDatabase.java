@@ -8,7 +8,6 @@ import javax.xml.stream.XMLStreamWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
@@ -167,15 +166,6 @@ public final class SiteDatabase {
             return Long.parseLong(v.strip());
         } catch (NumberFormatException x) {
             throw new IOException("<" + e.getTagName() + "> " + attribute + "=\"" + v + "\" is not a number", x);
-        }
-    }
-
-    /** The index's bytes as text (for messages and tests). */
-    static String toXml(List<SiteFile> files) throws IOException {
-        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
-        write(files, b);
-        try (InputStream in = new GZIPInputStream(new java.io.ByteArrayInputStream(b.toByteArray()))) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
     }
 }

@@ -7,7 +7,6 @@ import net.imglib2.type.numeric.RealType;
 import net.imglib2.type.numeric.integer.UnsignedByteType;
 import net.imglib2.view.Views;
 import org.layered.image.ByteScaling;
-import org.layered.image.RgbaImage;
 import org.layered.image.RgbaImgs;
 
 import java.util.ArrayList;
