@@ -8,8 +8,10 @@ import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.JniUtils;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -69,10 +71,67 @@ public final class Ops {
 
     // ---- creation -----------------------------------------------------------------------------------------------
 
+    /** Largest view of tensor memory handed to a {@link ByteSource} at once: a ByteBuffer holds under 2^31 bytes. */
+    private static volatile long maxViewBytes = 1L << 30;
+
+    /** Sets the view size of {@link #read} (tests use a few bytes); returns the previous value. */
+    static long setMaxViewBytes(long bytes) {
+        if (bytes < 8 || bytes > 1L << 30) {
+            throw new IllegalArgumentException("view size must be in [8, 2^30], got " + bytes);
+        }
+        long old = maxViewBytes;
+        maxViewBytes = bytes;
+        return old;
+    }
+
     /**
-     * A tensor over raw little-endian bytes (e.g. memory-mapped safetensors data, possibly split in chunks under
-     * 2 GiB). A single chunk of a DJL-representable type is used without copying: the tensor aliases the buffer,
-     * which is why tensors are never modified in place. bf16 and chunked data are assembled natively.
+     * A tensor of {@code dtype} and {@code shape} whose bytes (little-endian, row-major, as stored in safetensors)
+     * {@code source} writes straight into freshly allocated native memory, in views of at most 1 GiB; any dtype,
+     * bf16 included, without a staging copy. Then moved to {@code device} when that is a GPU.
+     *
+     * <p>This is how weights are loaded: native code never reads a memory-mapped file, whose pages vanish when the
+     * file shrinks (a SIGBUS inside libtorch would abort the JVM); a file read returns a short count instead, which
+     * the source turns into an exception naming the file.
+     *
+     * @throws IOException whatever {@code source} throws; nothing stays allocated
+     */
+    public static Tensor read(DType dtype, long[] shape, ComputeDevice device, ByteSource source)
+            throws IOException {
+        long numel = 1;
+        for (long d : shape) {
+            numel = Math.multiplyExact(numel, d);
+        }
+        long perView = maxViewBytes / dtype.bytes();
+        Tensor out;
+        try (TensorScope tmp = TensorScope.open()) {
+            Tensor flat = call("empty", IValue.listFrom(numel), IValue.from((long) torchCode(dtype)),
+                    IValue.from(ComputeDevice.CPU.torchName()));
+            for (long first = 0; first < numel; first += perView) {
+                long end = Math.min(numel, first + perView);
+                // a slice of a 1-D tensor is contiguous, so the buffer is a view of its memory, not of a copy
+                Tensor view = first == 0 && end == numel ? flat : flat.slice(0, first, end);
+                ByteBuffer dst = JniUtils.getByteBuffer(view.nd(), true).order(ByteOrder.LITTLE_ENDIAN);
+                long expected = (end - first) * dtype.bytes();
+                if (dst.capacity() != expected) {
+                    throw new EngineException("tensor memory view has " + dst.capacity() + " bytes, expected "
+                            + expected);
+                }
+                source.readInto(first * dtype.bytes(), dst);
+                if (dst.hasRemaining()) {
+                    throw new IOException("byte source left " + dst.remaining() + " of " + expected
+                            + " bytes unwritten");
+                }
+            }
+            Tensor shaped = flat.reshape(shape);
+            out = tmp.keep(device.isCuda() ? to(shaped, device) : shaped);
+        }
+        return out;
+    }
+
+    /**
+     * A tensor over raw little-endian bytes the caller allocated (never a file mapping: see {@link #read}), possibly
+     * split in chunks under 2 GiB. A single direct chunk of a DJL-representable type is used without copying: the
+     * tensor aliases the buffer, which must then outlive it. bf16 and chunked data are assembled natively.
      */
     public static Tensor fromBytes(List<ByteBuffer> chunks, DType dtype, long[] shape, ComputeDevice device) {
         long total = 0;
@@ -85,7 +144,7 @@ public final class Ops {
         }
         if (total != expected) {
             throw new IllegalArgumentException("byte count " + total + " does not match " + dtype + " "
-                    + java.util.Arrays.toString(shape) + " (" + expected + " bytes)");
+                    + Arrays.toString(shape) + " (" + expected + " bytes)");
         }
         Tensor out;
         try (TensorScope tmp = TensorScope.open()) {
@@ -200,6 +259,18 @@ public final class Ops {
     /** A copy on {@code device}. */
     public static Tensor to(Tensor x, ComputeDevice device) {
         return call("to_device", iv(x), IValue.from(device.torchName()));
+    }
+
+    // ---- checks -------------------------------------------------------------------------------------------------
+
+    /**
+     * Whether every element is finite (no NaN, no infinity): one fused reduction, any dtype, a single value read
+     * back. The pipeline calls it once per denoising step.
+     */
+    public static boolean allFinite(Tensor x) {
+        try (TensorScope s = TensorScope.open()) {
+            return call("all_finite", iv(x)).nd().getBoolean();
+        }
     }
 
     // ---- fused and dtype-taking ops ---------------------------------------------------------------------------

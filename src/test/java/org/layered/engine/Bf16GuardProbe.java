@@ -97,6 +97,20 @@ public final class Bf16GuardProbe {
             run("geluTanh", () -> Ops.geluTanh(b));
             run("silu", () -> Ops.silu(b));
             run("upsampleNearest", () -> Ops.upsampleNearest(b.reshape(1, 1, 2, 4), 4, 8));
+            run("read", () -> {
+                try {
+                    // the destination is allocated in libtorch and written through a direct view DJL reports as
+                    // UNKNOWN; 0x3f80 is bf16 1.0
+                    return Ops.read(DType.BF16, new long[] {2, 3}, cpu, (offset, dst) -> {
+                        while (dst.hasRemaining()) {
+                            dst.putShort((short) 0x3f80);
+                        }
+                    });
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            run("allFinite", () -> Ops.fromDoubles(new double[] {Ops.allFinite(b) ? 1 : 0}, new long[] {1}, cpu));
             run("zeros", () -> Ops.zeros(new long[] {2, 2}, DType.BF16, cpu));
             run("full", () -> Ops.full(new long[] {2, 2}, 3.0, DType.BF16, cpu));
         }

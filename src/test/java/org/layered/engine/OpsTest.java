@@ -118,6 +118,78 @@ class OpsTest {
     }
 
     @Test
+    void readFillsFreshTensorMemoryInViewsOfAtMostOneGib() throws Exception {
+        try (TensorScope s = TensorScope.open()) {
+            float[] values = {1f, -2.5f, 0.15625f, 3.0e5f, -0f, 7f};
+            java.util.List<Long> offsets = new java.util.ArrayList<>();
+            Tensor t = Ops.read(DType.BF16, new long[] {2, 3}, CPU, (offset, dst) -> {
+                offsets.add(offset);
+                for (int i = (int) (offset / 2); dst.hasRemaining(); i++) {
+                    dst.putShort((short) (Float.floatToIntBits(values[i]) >>> 16));
+                }
+            });
+            assertEquals(List.of(0L), offsets);
+            assertEquals(DType.BF16, t.dtype());
+            assertArrayEquals(new long[] {2, 3}, t.shape());
+            float[] back = t.toFloats();
+            for (int i = 0; i < values.length; i++) {
+                assertEquals(Float.intBitsToFloat(Float.floatToIntBits(values[i]) & 0xffff0000), back[i]);
+            }
+            Tensor scalar = Ops.read(DType.F32, new long[0], CPU, (offset, dst) -> dst.putFloat(4.5f));
+            assertEquals(0, scalar.rank());
+            assertEquals(4.5, scalar.item());
+            Tensor empty = Ops.read(DType.F32, new long[] {0, 3}, CPU, (offset, dst) -> fail("nothing to read"));
+            assertEquals(0, empty.numel());
+        }
+    }
+
+    @Test
+    void readSplitsLargeTensorsIntoConsecutiveViews() throws Exception {
+        long old = Ops.setMaxViewBytes(8);
+        try (TensorScope s = TensorScope.open()) {
+            java.util.List<Long> offsets = new java.util.ArrayList<>();
+            Tensor t = Ops.read(DType.F32, new long[] {5}, CPU, (offset, dst) -> {
+                offsets.add(offset);
+                while (dst.hasRemaining()) {
+                    dst.putFloat(offset / 4f + dst.position() / 4f);
+                }
+            });
+            assertEquals(List.of(0L, 8L, 16L), offsets);
+            assertArrayEquals(new float[] {0, 1, 2, 3, 4}, t.toFloats());
+        } finally {
+            Ops.setMaxViewBytes(old);
+        }
+    }
+
+    @Test
+    void readFailsWhenTheSourceLeavesBytesUnwrittenOrThrows() {
+        try (TensorScope s = TensorScope.open()) {
+            java.io.IOException e = assertThrows(java.io.IOException.class, () -> Ops.read(DType.F32,
+                    new long[] {4}, CPU, (offset, dst) -> dst.putFloat(1f)));
+            assertTrue(e.getMessage().contains("left 12 of 16 bytes unwritten"), e.getMessage());
+            assertThrows(java.io.EOFException.class, () -> Ops.read(DType.F32, new long[] {4}, CPU,
+                    (offset, dst) -> {
+                        throw new java.io.EOFException("file shrank");
+                    }));
+            assertEquals(0, s.size(), "a failed read leaves nothing allocated");
+        }
+    }
+
+    @Test
+    void allFiniteSeesNanAndInfinityInEveryFloatType() {
+        try (TensorScope s = TensorScope.open()) {
+            for (DType d : new DType[] {DType.F32, DType.BF16, DType.F16, DType.F64}) {
+                assertTrue(Ops.allFinite(Ops.cast(Ops.fromFloats(new float[] {1, -2, 3e4f}, new long[] {3}, CPU),
+                        d)), d.toString());
+                for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                    Tensor x = Ops.cast(Ops.fromFloats(new float[] {1, bad, 3}, new long[] {3}, CPU), d);
+                    assertFalse(Ops.allFinite(x), d + " " + bad);
+                }
+            }
+        }
+    }
+
+    @Test
     void chunkedBytesAreJoined() {
         try (TensorScope s = TensorScope.open()) {
             ByteBuffer a = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(1f).putFloat(2f);
