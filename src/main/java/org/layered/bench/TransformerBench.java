@@ -34,8 +34,8 @@ import java.util.stream.Stream;
  * N + 2 frames: 9,600 image tokens for N = 4) and a prompt of T tokens.
  *
  * <p>The model has random weights (PyTorch-like uniform init), written as a float32 diffusers checkpoint to a temp
- * folder with {@link SafetensorsWriter} and loaded through the normal path, so the weights are used zero-copy from
- * the mapped file. In the same run, a 1024^3 float32 matmul measures the machine's matmul GFLOP/s, the reference for
+ * folder with {@link SafetensorsWriter} and loaded through the normal path (read into memory once, resident). In the
+ * same run, a 1024^3 float32 matmul measures the machine's matmul GFLOP/s, the reference for
  * the forward's achieved GFLOP/s. An {@link OpProfile} splits the forward's time into linear layers, fused attention
  * and everything else (norms, modulation, RoPE, copies, Java and op-dispatch overhead).
  *
@@ -95,7 +95,7 @@ public final class TransformerBench {
                     QwenImageTransformer.Options.cpu().withResidency(ResidencyPolicy.resident()))) {
                 out.printf(Locale.ROOT, "loaded in %.2f s: %s%n", (System.nanoTime() - t0) / 1e9, model);
 
-                // warm-up on a tiny sequence (first-call costs of the op library, weight pages mapped in)
+                // warm-up on a tiny sequence (first-call costs of the op library)
                 forward(model, 1, 4, 8, OpProfile.OFF);
                 // fixed per-forward cost: an 8-token forward does the same op calls on almost no data
                 OpProfile tiny = OpProfile.recording();

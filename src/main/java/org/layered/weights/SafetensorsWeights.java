@@ -54,7 +54,8 @@ public final class SafetensorsWeights implements WeightSource {
         TensorInfo info = checkpoint.info(name);
         Tensor out;
         try (TensorScope tmp = TensorScope.open()) {
-            Tensor stored = Ops.fromBytes(checkpoint.data(name), info.dtype(), info.shape(), device);
+            Tensor stored = Ops.read(info.dtype(), info.shape(), device,
+                    (offset, dst) -> checkpoint.read(name, offset, dst));
             out = tmp.keep(Ops.as(stored, dtype));
         }
         return out;

@@ -8,8 +8,9 @@ import java.io.IOException;
 import java.util.Set;
 
 /**
- * Named weights of one model component, materialised on demand. Implementations map files rather than read them,
- * so holding a source costs address space, not memory; a tensor only occupies memory while a block uses it.
+ * Named weights of one model component, materialised on demand. Implementations read the files when a tensor is
+ * loaded, so holding a source costs open file handles, not memory; every loaded tensor is a fresh copy in memory
+ * (never a view of the file) and occupies memory only while its scope is open.
  */
 public interface WeightSource extends AutoCloseable {
     /** All tensor names, sorted. */

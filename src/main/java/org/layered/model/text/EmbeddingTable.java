@@ -11,13 +11,11 @@ import org.layered.weights.safetensors.TensorInfo;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.List;
 
 /**
  * The token embedding {@code embed_tokens.weight} [vocab, hidden], looked up without materialising the table: from
- * a safetensors checkpoint only the rows of the requested ids are copied out of the mapped file (the 7B table is
- * 1.1 GB in bf16, 2.2 GB in float32). Other weight sources load the table and index it.
+ * a safetensors checkpoint only the rows of the requested ids are read from the file (the 7B table is 1.1 GB in
+ * bf16, 2.2 GB in float32). Other weight sources load the table and index it.
  */
 final class EmbeddingTable {
     private final WeightSource source;
@@ -58,16 +56,20 @@ final class EmbeddingTable {
             Tensor rowsTensor;
             if (source instanceof SafetensorsWeights sw) {
                 TensorInfo info = sw.checkpoint().info(name);
-                int rowBytes = Math.toIntExact(dim * info.dtype().bytes());
-                ByteBuffer buf = ByteBuffer.allocateDirect(Math.multiplyExact(rowBytes, ids.length))
-                        .order(ByteOrder.LITTLE_ENDIAN);
-                List<ByteBuffer> chunks = sw.checkpoint().data(name);
-                for (long id : ids) {
-                    copy(chunks, id * rowBytes, rowBytes, buf);
-                }
-                buf.flip();
-                Tensor raw = Ops.fromBytes(List.of(buf), info.dtype(), new long[] {ids.length, dim}, device);
-                rowsTensor = Ops.cast(raw, dtype); // always a fresh tensor: nothing aliases the Java buffer
+                long rowBytes = dim * info.dtype().bytes();
+                Tensor raw = Ops.read(info.dtype(), new long[] {ids.length, dim}, device, (offset, dst) -> {
+                    // dst covers output rows from offset on (a view may start or end inside a row)
+                    while (dst.hasRemaining()) {
+                        long row = offset / rowBytes;
+                        long within = offset % rowBytes;
+                        int n = (int) Math.min(dst.remaining(), rowBytes - within);
+                        ByteBuffer part = dst.slice().limit(n);
+                        sw.checkpoint().read(name, ids[(int) row] * rowBytes + within, part);
+                        dst.position(dst.position() + n);
+                        offset += n;
+                    }
+                });
+                rowsTensor = Ops.as(raw, dtype);
             } else {
                 Tensor table = source.load(name, source.dtype(name), device);
                 Tensor idx = Ops.fromLongs(ids, new long[] {ids.length}, device);
@@ -76,26 +78,5 @@ final class EmbeddingTable {
             out = s.keep(rowsTensor);
         }
         return out;
-    }
-
-    /** Copies {@code length} bytes at {@code offset} of the concatenated chunks into {@code dst}. */
-    private static void copy(List<ByteBuffer> chunks, long offset, int length, ByteBuffer dst) {
-        long start = 0;
-        for (ByteBuffer c : chunks) {
-            long end = start + c.limit();
-            if (offset < end && length > 0) {
-                int from = (int) (offset - start);
-                int n = (int) Math.min(length, end - offset);
-                ByteBuffer part = c.duplicate();
-                part.position(from).limit(from + n);
-                dst.put(part);
-                offset += n;
-                length -= n;
-            }
-            start = end;
-        }
-        if (length > 0) {
-            throw new IllegalStateException("embedding data ended early");
-        }
     }
 }

@@ -25,8 +25,8 @@ import java.util.regex.Pattern;
 
 /**
  * The Qwen-Image-Layered transformer (diffusers {@code QwenImageTransformer2DModel} with {@code use_layer3d_rope}
- * and {@code use_additional_t_cond}): a facade over the weights (mapped, never read whole), the weight residency
- * policy and the forward pass.
+ * and {@code use_additional_t_cond}): a facade over the weights (headers read at load, tensors when a group is
+ * materialised), the weight residency policy and the forward pass.
  *
  * <p>Forward pass (upstream {@code QwenImageTransformer2DModel.forward}): {@code img_in}; {@code txt_norm} (RMSNorm)
  * then {@code txt_in}; timestep embedding (+ {@code addition_t_embedding} row); Layer3D RoPE tables; the

@@ -3,7 +3,6 @@ package org.layered.model.vae;
 import org.layered.engine.ComputeDevice;
 import org.layered.engine.DType;
 import org.layered.engine.Tensor;
-import org.layered.engine.TensorScope;
 import org.layered.weights.WeightSource;
 
 import java.io.IOException;
@@ -40,15 +39,7 @@ final class VaeWeights {
     Tensor load(String name, long... shape) throws IOException {
         check(name, shape);
         used.add(name);
-        if (source.dtype(name) != dtype || device.isCuda()) {
-            return source.load(name, dtype, device); // converted or moved: a fresh tensor
-        }
-        // same dtype on the CPU: the loaded tensor may alias the mapped file; copy so the source can be closed
-        Tensor copy;
-        try (TensorScope tmp = TensorScope.open()) {
-            copy = tmp.keep(source.load(name, dtype, device).copy());
-        }
-        return copy;
+        return source.load(name, dtype, device); // a fresh tensor: the source can be closed afterwards
     }
 
     /** Checks presence and shape of a tensor the single-frame path does not use (a resample's {@code time_conv}). */

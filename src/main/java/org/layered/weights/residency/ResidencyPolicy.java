@@ -15,10 +15,10 @@ import java.util.List;
  * How much of a model to keep materialised: everything ({@link #resident()}), nothing ({@link #streamed()}), or as
  * many groups as fit a byte budget, in run order, the rest streamed ({@link #budget(long)}, {@link #auto()}).
  *
- * <p>Cost of a group: the bytes it takes once materialised in the compute dtype. On the CPU, a group whose stored
- * dtype already is the compute dtype costs nothing (its tensors alias the mapped file). {@link #auto()} uses half
- * of the available RAM as budget on the CPU; on CUDA the engine offers no free-memory query, so it streams unless
- * a budget is given.
+ * <p>Cost of a group: the bytes it takes once materialised in the compute dtype on the compute device, whatever the
+ * stored dtype (weights are read into fresh memory, never aliased to the file). {@link #auto()} uses half of the
+ * available RAM as budget on the CPU; on CUDA the engine offers no free-memory query, so it streams unless a budget
+ * is given.
  */
 public record ResidencyPolicy(Mode mode, long budgetBytes) {
     public enum Mode { RESIDENT, STREAMED, BUDGET, AUTO }
@@ -44,19 +44,18 @@ public record ResidencyPolicy(Mode mode, long budgetBytes) {
         return new ResidencyPolicy(Mode.AUTO, -1);
     }
 
-    /** Bytes {@code group} takes once materialised as {@code dtype} on {@code device}. */
+    /**
+     * Bytes {@code group} takes once materialised as {@code dtype} on {@code device}: every element in {@code dtype},
+     * on any device (weights are read into fresh memory, never aliased to the file).
+     */
     public static long cost(WeightSource source, WeightGroup group, DType dtype, ComputeDevice device) {
         long bytes = 0;
         for (String local : group.names()) {
-            String name = group.fullName(local);
-            if (!device.isCuda() && source.dtype(name) == dtype) {
-                continue; // zero-copy view of the mapped file
-            }
             long n = 1;
-            for (long d : source.shape(name)) {
-                n *= d;
+            for (long d : source.shape(group.fullName(local))) {
+                n = Math.multiplyExact(n, d);
             }
-            bytes += n * dtype.bytes();
+            bytes = Math.addExact(bytes, Math.multiplyExact(n, (long) dtype.bytes()));
         }
         return bytes;
     }

@@ -84,7 +84,7 @@ public final class ResidentWeights implements WeightResidency {
         return held.containsKey(group.name());
     }
 
-    /** Bytes of the held tensors (mapped float32 tensors included, although they cost no extra memory on CPU). */
+    /** Bytes of the held tensors: what they occupy in memory on the compute device. */
     public long bytes() {
         return bytes;
     }

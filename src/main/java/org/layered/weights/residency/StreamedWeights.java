@@ -11,8 +11,8 @@ import java.util.Map;
 
 /**
  * Loads a group's weights into the caller's innermost {@code TensorScope} each time it is acquired, so they occupy
- * memory (on the compute device) only while that block runs. With float32 weights computed in float32 on the CPU the
- * tensors alias the mapped file, so "loading" costs nothing; otherwise each acquisition converts and/or copies.
+ * memory (on the compute device) only while that block runs; each acquisition reads the group's bytes from the files
+ * (the page cache makes repeats cheap) and converts them to the compute dtype.
  */
 public final class StreamedWeights implements WeightResidency {
     private final WeightSource source;

@@ -24,13 +24,18 @@ import java.util.Objects;
 import org.layered.engine.DType;
 
 /**
- * A read-only view of one safetensors file: the header is read and fully validated by {@link #open(Path)}, tensor
- * bytes are memory-mapped on demand by {@link #data(String)} and never copied.
+ * A read-only view of one safetensors file: the header is read and fully validated by {@link #open(Path)}; tensor
+ * bytes are read on demand with positional reads by {@link #read(String, long, ByteBuffer)} (what the engine loads
+ * weights with), or memory-mapped by {@link #data(String)} for Java readers.
  *
  * <p>Layout: 8-byte little-endian header length {@code N}, {@code N} bytes of UTF-8 JSON, then the data section.
  * Every header offset is relative to the data section, which starts at {@link #dataOffset()}. Validation follows the
  * upstream Rust {@code safetensors} crate: tensors must tile the data section exactly (no overlap, no hole, no trailing
  * bytes), so a file that passes cannot hide a truncated download or a mis-written offset.
+ *
+ * <p>Why two ways: a mapping's pages vanish when the file shrinks under it. Java code touching such a page gets an
+ * {@code InternalError}, but native code (libtorch) gets SIGBUS, which aborts the JVM; so native memory is only ever
+ * filled by {@code read}, whose short count on a shrunken file becomes an exception naming file and tensor.
  *
  * <p>Thread-safe. Buffers returned by {@link #data(String)} stay valid after {@link #close()} (a mapping lives until
  * its buffer is garbage-collected), so callers should copy what they need and drop the buffers.
@@ -378,7 +383,51 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /**
-     * The bytes of {@code name}, memory-mapped read-only, little-endian, without copying.
+     * Reads bytes {@code [offset, offset + dst.remaining())} of tensor {@code name}'s data into {@code dst} (any
+     * buffer, typically a direct view of native tensor memory) with positional reads; {@code dst}'s position ends at
+     * its limit.
+     *
+     * @throws SafetensorsFormatException naming the file and tensor if the file ended early: it was truncated or
+     *     replaced in place since it was opened
+     * @throws IndexOutOfBoundsException if the range is not inside the tensor
+     * @throws IOException if reading fails
+     * @throws IllegalStateException if this file was closed
+     */
+    public void read(String name, long offset, ByteBuffer dst) throws IOException {
+        TensorInfo t = info(name);
+        long length = t.end() - t.begin();
+        if (offset < 0 || offset + dst.remaining() > length) {
+            throw new IndexOutOfBoundsException(path + ": bytes [" + offset + ", " + (offset + dst.remaining())
+                    + ") are outside tensor '" + name + "' (" + length + " bytes)");
+        }
+        long pos = dataOffset + t.begin() + offset;
+        for (int attempt = 0; ; attempt++) {
+            FileChannel ch = channel();
+            try {
+                while (dst.hasRemaining()) {
+                    int n = ch.read(dst, pos);
+                    if (n < 0) {
+                        throw new SafetensorsFormatException(path, name, "file ended at byte " + pos + " while "
+                                + "reading this tensor: it shrank from " + fileSize + " to " + ch.size()
+                                + " bytes since the model was loaded (truncated or overwritten)",
+                                "do not change model files while they are in use; run again to reload the model");
+                    }
+                    pos += n;
+                }
+                return;
+            } catch (ClosedChannelException e) {
+                // An interrupt of another thread reading through the shared channel closes it for everyone:
+                // reopen once, unless this thread itself was interrupted or the file was closed.
+                if (attempt > 0 || Thread.currentThread().isInterrupted()) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
+     * The bytes of {@code name}, memory-mapped read-only, little-endian, without copying. For Java readers only
+     * (tests, small values): never hand these buffers to native code, see the class comment.
      *
      * <p>A tensor larger than the chunk size (1 GiB) comes as several consecutive buffers, each a whole number of
      * elements and under 2^31 bytes (the limit of a {@link ByteBuffer}); an empty tensor comes as one empty buffer.

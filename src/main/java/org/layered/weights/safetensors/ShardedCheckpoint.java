@@ -285,7 +285,12 @@ public final class ShardedCheckpoint implements AutoCloseable {
         return f;
     }
 
-    /** The bytes of {@code name}, as {@link SafetensorsFile#data(String)} returns them. */
+    /** Reads bytes of {@code name} into {@code dst}, as {@link SafetensorsFile#read(String, long, ByteBuffer)}. */
+    public void read(String name, long offset, ByteBuffer dst) throws IOException {
+        fileOf(name).read(name, offset, dst);
+    }
+
+    /** The bytes of {@code name}, as {@link SafetensorsFile#data(String)} returns them (Java readers only). */
     public List<ByteBuffer> data(String name) throws IOException {
         return fileOf(name).data(name);
     }

@@ -2,6 +2,7 @@ package org.layered.weights.safetensors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.layered.weights.safetensors.RawFiles.assertFormatError;
 import static org.layered.weights.safetensors.RawFiles.entry;
 
@@ -190,6 +191,29 @@ class SafetensorsCorruptFileTest {
                 ch.truncate(Files.size(f) - 4);
             }
             assertFormatError(f, () -> s.data("a"), "tensor 'a'", "file shrank since it was opened");
+        }
+    }
+
+    @Test
+    void positionalReadsReadTheTensorAndReportAFileThatShrankUnderThem() throws IOException {
+        Path f = dir.resolve("shrink-read.safetensors");
+        new SafetensorsWriter().putFloats("a", new long[] {2}, new float[] {1, 2})
+                .putFloats("b", new long[] {4}, new float[] {3, 4, 5, 6}).write(f);
+        try (SafetensorsFile s = SafetensorsFile.open(f)) {
+            ByteBuffer dst = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN);
+            s.read("b", 4, dst);
+            assertEquals(0, dst.remaining());
+            assertEquals(4f, dst.getFloat(0));
+            assertEquals(5f, dst.getFloat(4));
+            assertThrows(IndexOutOfBoundsException.class, () -> s.read("b", 12, ByteBuffer.allocate(8)));
+            try (var ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(Files.size(f) - 6);
+            }
+            s.read("a", 0, ByteBuffer.allocate(8)); // still whole
+            SafetensorsFormatException e = assertFormatError(f, () -> s.read("b", 0, ByteBuffer.allocate(16)),
+                    "tensor 'b'", "file ended at byte", "shrank from " + s.fileSize() + " to "
+                            + (s.fileSize() - 6) + " bytes", "run again to reload the model");
+            assertEquals("b", e.tensor());
         }
     }
 
