@@ -25,8 +25,9 @@ final class BenchCommand implements CliCommand {
         return """
                 usage: layered bench --suite load|pipeline [--size-gib G] [--dir DIR]
 
-                  --suite load    write a synthetic bf16 checkpoint and compare mapped loading (bf16, float32)
-                                  with a plain sequential read of the same file: seconds, RSS, ratios
+                  --suite load    write synthetic bf16 and float32 checkpoints and load them each way (the old
+                                  mapped route, positional reads, a Java copy out of a mapping) as bf16 and
+                                  float32: seconds and ratios to the old route and to a sequential read
                   --suite pipeline  decompose a 704x576 image (2 layers, 3 steps, CFG) with a tiny and a larger
                                   random model: seconds per stage and step, share outside the model's tensor work
                   --size-gib G    checkpoint size for 'load' (default 1.0)
