@@ -51,6 +51,11 @@ public final class Ij1Progress implements ProgressListener {
     }
 
     @Override
+    public void note(String message) {
+        IJ.log("[layered] " + prefix + message);
+    }
+
+    @Override
     public void step(int step, int total) {
         checkEscape();
         long now = System.nanoTime();

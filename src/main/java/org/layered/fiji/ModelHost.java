@@ -7,9 +7,11 @@ import org.layered.engine.TorchEngine;
 import org.layered.engine.Cancellation;
 import org.layered.pipeline.DecomposePipeline;
 import org.layered.pipeline.ProgressListener;
+import org.layered.weights.ModelFingerprint;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,6 +26,10 @@ import java.util.concurrent.TimeoutException;
  * runs (one 20B transformer fills the GPU). So the pipeline is opened, run and closed on this one thread, whose
  * context class loader is the plugin's (DJL finds its engine through it), and runs from several commands queue up
  * here, one at a time.
+ *
+ * <p>Before each run the loaded model's files are compared with what was loaded ({@link DecomposePipeline#changedFiles}):
+ * a weight or config file rewritten, truncated or replaced since makes the host load the model again, with one log
+ * line naming the file, instead of computing with stale weights.
  */
 public final class ModelHost {
     private static final ModelHost SHARED = new ModelHost();
@@ -107,7 +113,12 @@ public final class ModelHost {
             throws IOException {
         Path d = modelDir.toAbsolutePath().normalize();
         if (pipeline != null && d.equals(dir) && device.equals(spec)) {
-            return pipeline;
+            List<String> changed = pipeline.changedFiles();
+            if (changed.isEmpty()) {
+                return pipeline;
+            }
+            progress.note(ModelFingerprint.summary(changed) + " since the model was loaded from " + d
+                    + "; reloading it");
         }
         closePipeline();
         progress.stage("load model");

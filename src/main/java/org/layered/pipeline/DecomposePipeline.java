@@ -14,6 +14,8 @@ import org.layered.layers.LayerStack;
 import org.layered.model.transformer.QwenImageTransformer;
 import org.layered.weights.residency.ResidencyPolicy;
 import org.layered.model.vae.RgbaVae;
+import org.layered.weights.ModelFilesChangedException;
+import org.layered.weights.ModelFingerprint;
 import org.layered.weights.SafetensorsWeights;
 import org.layered.weights.config.ModelIndex;
 import org.layered.weights.safetensors.TensorValues;
@@ -34,6 +36,11 @@ import java.util.function.Function;
  *
  * <p>Every stage runs in its own tensor scope; each step keeps only the new latents, so memory stays flat over the
  * steps and a cancelled or failed run leaves nothing allocated.
+ *
+ * <p>Guards: the model's files are fingerprinted before they are read, and a run refuses to start, or to deliver its
+ * result, when they changed since ({@link ModelFilesChangedException}: load the model again). The text embeddings,
+ * the encoded image, the latents after every step and the decoded layers are checked for NaN and infinity with one
+ * fused reduction each ({@link NonFiniteValuesException}).
  */
 public final class DecomposePipeline implements AutoCloseable {
     private final ModelIndex model;
@@ -44,12 +51,15 @@ public final class DecomposePipeline implements AutoCloseable {
     private final FlowMatchEulerScheduler scheduler;
     private final Function<DecomposePipeline, PromptEncoding> promptEncoderFactory;
     private final long transformerBytes;
+    private final ModelFingerprint files;
     private PromptEncoding promptEncoder;
 
     private DecomposePipeline(ModelIndex model, ComputeDevice device, Precision precision, RgbaVae vae,
             QwenImageTransformer transformer, FlowMatchEulerScheduler scheduler,
-            Function<DecomposePipeline, PromptEncoding> promptEncoderFactory, long transformerBytes) {
+            Function<DecomposePipeline, PromptEncoding> promptEncoderFactory, long transformerBytes,
+            ModelFingerprint files) {
         this.transformerBytes = transformerBytes;
+        this.files = files;
         this.model = model;
         this.device = device;
         this.precision = precision;
@@ -60,31 +70,50 @@ public final class DecomposePipeline implements AutoCloseable {
     }
 
     /**
-     * Opens the model folder's scheduler, VAE and transformer on {@code device}. The text encoder is opened only
-     * when a prompt must be encoded: through {@code promptEncoders}, or when that is null, from the folder's
-     * {@code text_encoder/} and {@code tokenizer/}.
+     * Opens the model folder's scheduler, VAE and transformer on {@code device}, the transformer's weights held as
+     * {@link ResidencyPolicy#auto()} decides. The text encoder is opened only when a prompt must be encoded: through
+     * {@code promptEncoders}, or when that is null, from the folder's {@code text_encoder/} and {@code tokenizer/}.
      */
     public static DecomposePipeline open(Path modelDir, ComputeDevice device, Precision precision,
             Function<DecomposePipeline, PromptEncoding> promptEncoders) throws IOException {
+        return open(modelDir, device, precision, ResidencyPolicy.auto(), promptEncoders);
+    }
+
+    /** The same with an explicit residency policy for the transformer's weights. */
+    public static DecomposePipeline open(Path modelDir, ComputeDevice device, Precision precision,
+            ResidencyPolicy residency, Function<DecomposePipeline, PromptEncoding> promptEncoders)
+            throws IOException {
         ModelIndex index = ModelIndex.read(modelDir);
+        ModelFingerprint files = ModelFingerprint.of(modelDir, index.components().keySet()); // before any weight
         FlowMatchEulerScheduler scheduler = new FlowMatchEulerScheduler(
                 FlowMatchSchedulerConfig.read(index.componentDir("scheduler")));
         RgbaVae vae = RgbaVae.load(index.componentDir("vae"), device, precision);
         try {
             Path dir = index.componentDir("transformer");
-            long bytes;
+            long bytes = 0;
             try (SafetensorsWeights w = SafetensorsWeights.open(dir)) {
-                // stored bf16 -> compute dtype: what the transformer needs while the text encoder may still be held
-                bytes = w.checkpoint().totalBytes() / 2 * precision.dtype().bytes();
+                // in the compute dtype: what the transformer needs while the text encoder may still be held
+                for (var t : w.checkpoint().tensors()) {
+                    bytes += t.numel() * precision.dtype().bytes();
+                }
             }
             QwenImageTransformer transformer = QwenImageTransformer.load(dir,
-                    new QwenImageTransformer.Options(device, precision, ResidencyPolicy.auto()));
+                    new QwenImageTransformer.Options(device, precision, residency));
             return new DecomposePipeline(index, device, precision, vae, transformer, scheduler, promptEncoders,
-                    bytes);
+                    bytes, files);
         } catch (IOException | RuntimeException e) {
             vae.close();
             throw e;
         }
+    }
+
+    /**
+     * How the model's files differ from when this pipeline was opened (one entry per file, see
+     * {@link ModelFingerprint#changes()}); empty when they are unchanged. A long-lived holder checks it before each
+     * run and opens the model again when it is not empty.
+     */
+    public List<String> changedFiles() throws IOException {
+        return files.changes();
     }
 
     public ModelIndex model() {
@@ -107,6 +136,7 @@ public final class DecomposePipeline implements AutoCloseable {
      */
     public Decomposition run(RgbaImage image, DecomposeSettings settings, GivenInputs given,
             ProgressListener progress, Cancellation cancel) throws IOException {
+        requireUnchangedFiles("since the model was loaded; load it again");
         Map<String, Double> seconds = new LinkedHashMap<>();
         StageClock clock = new StageClock(progress, cancel, seconds);
         long seed = settings.seed() != null ? settings.seed() : new SecureRandom().nextLong() & Long.MAX_VALUE;
@@ -147,10 +177,16 @@ public final class DecomposePipeline implements AutoCloseable {
             boolean cfg = Guidance.isActive(settings.cfgScale(), negative != null);
             positive = inDtype(positive, dtype);
             negative = cfg ? inDtype(negative, dtype) : null;
+            requireFiniteEmbeddings(positive, given.prompt() != null, "prompt");
+            if (negative != null) {
+                requireFiniteEmbeddings(negative, given.negative() != null, "negative prompt");
+            }
 
             clock.start("encode image");
             Tensor condition = LatentPacking.packCondition(vae.encodeNormalized(pixels), 1);
             condition = Ops.as(condition, dtype);
+            requireFinite(condition, "encode image", "the VAE encoder turned the image into NaN or infinite "
+                    + "latents: " + damaged("vae"));
 
             clock.start("noise");
             int h = bucket.latentHeight();
@@ -161,6 +197,10 @@ public final class DecomposePipeline implements AutoCloseable {
             latents = Ops.as(latents, dtype);
             if (latents == given.latents()) {
                 latents = latents.copy(); // the loop frees each step's input; the caller's tensor stays theirs
+            }
+            if (given.latents() != null) {
+                requireFinite(latents, "noise", "the given initial 'latents' hold NaN or infinite values; "
+                        + "check the inputs file (--inputs)");
             }
 
             clock.start("denoise");
@@ -179,6 +219,7 @@ public final class DecomposePipeline implements AutoCloseable {
                     Tensor next = step.keep(schedule.step(i, v, latents));
                     latents.close();
                     latents = next;
+                    requireFinite(latents, "denoise step " + (i + 1), stepMessage(i + 1, schedule.steps(), dtype));
                     progress.stepEnd(i + 1, latents);
                 }
                 progress.step(i + 1, schedule.steps());
@@ -190,6 +231,8 @@ public final class DecomposePipeline implements AutoCloseable {
             clock.start("composite");
             LayerStack stack = LayerStack.of(layers, resized);
             clock.stop();
+            requireUnchangedFiles("during the run: the result may mix old and new weights and was discarded; run "
+                    + "again to load the model anew");
             return new Decomposition(stack, resized, bucket, used, prompt, captioned, cfg, seconds);
         } finally {
             TorchEngine.get().releaseFreedMemory();
@@ -237,8 +280,47 @@ public final class DecomposePipeline implements AutoCloseable {
             Tensor layers = frames.slice(2, 1, n + 1).permute(0, 2, 1, 3, 4)
                     .reshape(n, frames.size(1), 1, frames.size(3), frames.size(4));
             Tensor images = vae.decodeNormalized(layers); // (N, 4, 1, H, W)
+            requireFinite(images, "decode layers", "the VAE decoder turned finite latents into NaN or infinite "
+                    + "pixels: " + damaged("vae"));
             return ImageTensors.postprocess(images.squeeze(2));
         }
+    }
+
+    private void requireUnchangedFiles(String when) throws IOException {
+        List<String> changed = files.changes();
+        if (!changed.isEmpty()) {
+            throw new ModelFilesChangedException(files.root() + ": " + ModelFingerprint.summary(changed) + " "
+                    + when);
+        }
+    }
+
+    private static void requireFinite(Tensor t, String stage, String message) {
+        if (!Ops.allFinite(t)) {
+            throw new NonFiniteValuesException(stage, "NaN or infinite values at stage '" + stage + "': " + message);
+        }
+    }
+
+    private void requireFiniteEmbeddings(TextConditioning c, boolean given, String which) {
+        requireFinite(c.embeds(), "encode prompt", given ? "the given " + which + " embeddings hold NaN or "
+                + "infinite values; check the inputs file (--inputs)" : "the text encoder turned the " + which
+                + " into NaN or infinite embeddings: " + damaged("text_encoder"));
+    }
+
+    /** The first step is where damaged transformer weights show; later, after finite steps, it is an overflow. */
+    private String stepMessage(int step, int steps, DType dtype) {
+        if (step == 1) {
+            return "the latents after denoising step 1 of " + steps + ", computed from finite inputs, are not "
+                    + "finite: " + damaged("transformer");
+        }
+        return "the latents turned non-finite at denoising step " + step + " of " + steps + " after " + (step - 1)
+                + " finite step(s): most likely a numeric overflow" + (dtype == DType.BF16
+                ? " in " + dtype + " (float32 has more range)" : "") + "; damaged weights would already have "
+                + "shown at step 1";
+    }
+
+    private String damaged(String component) {
+        return "its weights (" + component + "/) are probably damaged; 'layered info --model " + model.root()
+                + " --verify true' names the tensors that hold NaN or infinity";
     }
 
     private static Tensor checkedLatents(Tensor latents, long tokens) {

@@ -11,6 +11,9 @@ public interface ProgressListener {
     /** A stage starts, e.g. "encode image", "denoise", "decode layers". */
     default void stage(String name) {}
 
+    /** A one-line message for the user's log, e.g. that the model is being reloaded and why. */
+    default void note(String message) {}
+
     /** Denoising step {@code step} (1-based) of {@code total} has finished. */
     default void step(int step, int total) {}
 

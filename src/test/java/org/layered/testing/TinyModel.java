@@ -4,10 +4,15 @@ import org.layered.engine.DType;
 import org.layered.weights.safetensors.SafetensorsFile;
 import org.layered.weights.safetensors.SafetensorsWriter;
 import org.layered.weights.safetensors.TensorInfo;
+import org.layered.weights.safetensors.TensorValues;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Random;
 
 /**
@@ -24,6 +29,11 @@ public final class TinyModel {
     private TinyModel() {}
 
     public static Path build(Path dir, long seed) throws IOException {
+        return build(dir, seed, DType.BF16);
+    }
+
+    /** The same with the weights stored as {@code storage} (BF16 like the release, or F32). */
+    public static Path build(Path dir, long seed, DType storage) throws IOException {
         Random random = new Random(seed);
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("model_index.json"), """
@@ -41,12 +51,12 @@ public final class TinyModel {
             Path c = Files.createDirectories(dir.resolve(component));
             Files.copy(GOLDEN.resolve(component).resolve("config.json"), c.resolve("config.json"));
             randomWeights(GOLDEN.resolve(component).resolve("diffusion_pytorch_model.safetensors"),
-                    c.resolve("diffusion_pytorch_model.safetensors"), random);
+                    c.resolve("diffusion_pytorch_model.safetensors"), random, storage);
         }
         return dir;
     }
 
-    private static void randomWeights(Path layout, Path out, Random random) throws IOException {
+    private static void randomWeights(Path layout, Path out, Random random, DType storage) throws IOException {
         SafetensorsWriter w = new SafetensorsWriter();
         try (SafetensorsFile f = SafetensorsFile.open(layout)) {
             for (TensorInfo t : f.tensors()) {
@@ -64,10 +74,42 @@ public final class TinyModel {
                     double g = random.nextGaussian();
                     v[i] = (float) (normScale ? 1 + 0.1 * g : bias ? 0.02 * g : std * g);
                 }
-                w.putFloats(name, DType.BF16, shape, v);
+                w.putFloats(name, storage, shape, v);
             }
         }
         w.write(out);
+    }
+
+    /** The weights file of a component of a model built here, e.g. {@code weights(model, "transformer")}. */
+    public static Path weights(Path model, String component) {
+        return model.resolve(component).resolve("diffusion_pytorch_model.safetensors");
+    }
+
+    /**
+     * Overwrites element {@code index} of tensor {@code name} in a safetensors file in place (a damaged weight, e.g.
+     * NaN or infinity), in the tensor's stored dtype (BF16, F16 or F32).
+     */
+    public static void setValue(Path file, String name, long index, float value) throws IOException {
+        long pos;
+        DType dtype;
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            TensorInfo t = f.info(name);
+            dtype = t.dtype();
+            pos = f.dataOffset() + t.begin() + index * dtype.bytes();
+        }
+        ByteBuffer b = ByteBuffer.allocate(dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+        switch (dtype) {
+            case BF16 -> b.putShort(TensorValues.floatToBf16(value));
+            case F16 -> b.putShort(TensorValues.floatToHalf(value));
+            case F32 -> b.putFloat(value);
+            default -> throw new IllegalArgumentException(name + " is " + dtype + ", not a float type");
+        }
+        b.flip();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            while (b.hasRemaining()) {
+                ch.write(b, pos + b.position());
+            }
+        }
     }
 
     /** A synthetic RGBA test image ({@link org.layered.image.TestPattern}). */

@@ -45,6 +45,13 @@ final class SciJavaProgress implements ProgressListener {
     }
 
     @Override
+    public void note(String message) {
+        if (log != null) {
+            log.info("[layered] " + message);
+        }
+    }
+
+    @Override
     public void step(int step, int total) {
         long now = System.nanoTime();
         if (task != null) {
