@@ -1,6 +1,7 @@
 package org.layered.cli;
 
 import org.layered.engine.DType;
+import org.layered.pipeline.ModelCheck;
 import org.layered.store.DownloadProgress;
 import org.layered.store.ModelRef;
 import org.layered.store.ModelStore;
@@ -10,6 +11,8 @@ import org.layered.store.Sizes;
 import org.layered.weights.config.ConfigException;
 import org.layered.weights.config.JsonConfig;
 import org.layered.weights.config.ModelIndex;
+import org.layered.weights.safetensors.NonFiniteScan;
+import org.layered.weights.safetensors.SafetensorsFormatException;
 import org.layered.weights.safetensors.ShardedCheckpoint;
 import org.layered.weights.safetensors.TensorInfo;
 
@@ -24,13 +27,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * {@code layered info --model DIR|REPO}: lists a model's components, their tensors, dtypes and sizes, validating
- * every safetensors header (offsets, sizes, truncation) and config file on the way. A repository id is resolved
- * through the model store (HF cache, plugin cache); {@code --verify true} recomputes file hashes.
+ * {@code layered info --model DIR|REPO}: lists a model's components, their tensors, dtypes and sizes, and runs the
+ * checks loading runs ({@link ModelCheck}: model_index.json, configs, safetensors headers, the tensors each config
+ * implies), so that a model {@code info} passes is one {@code decompose} loads. A repository id is resolved through
+ * the model store (HF cache, plugin cache); {@code --verify true} recomputes file hashes and scans every weight for
+ * NaN and infinity.
  */
 final class InfoCommand implements CliCommand {
     private final Map<String, String> env;
@@ -67,14 +73,17 @@ final class InfoCommand implements CliCommand {
                                 Hugging Face cache (HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub)
                                 or the plugin's cache (see 'layered fetch')
                   --verify B    true: recompute the sha256 (LFS files) or git hash of every file and compare
-                                it with the name the hub gave it (HF cache blobs); default false
+                                it with the name the hub gave it (HF cache blobs), and scan every weight
+                                for NaN and infinity; default false
                   --cache DIR   another cache folder (Hugging Face hub layout) to search first
 
-                Prints each component with its tensor table (name, dtype, shape, bytes) and totals. Every
-                safetensors header is validated; a damaged or truncated file ends the command with a one-line
-                error naming the file, and exit status 1. For a repository id it first reports which of the
-                model's components are present; a model that is not found or incomplete, or a file that fails
-                verification, ends with exit status 1.
+                Prints each component with its tensor table (name, dtype, shape, bytes) and totals, and runs
+                the checks loading runs: model_index.json, every config, every safetensors header, and the
+                tensor names and shapes each config implies. --verify also reads every weight and names the
+                tensors holding NaN or infinity. Any problem (a damaged, truncated or mismatched file, a
+                missing component, a hash mismatch, non-finite weights) is listed and the command ends with a
+                one-line error naming it, and exit status 1. For a repository id it first reports which of the
+                model's components are present; a model that is not found or incomplete also ends with 1.
                 """;
     }
 
@@ -107,10 +116,12 @@ final class InfoCommand implements CliCommand {
             if (!Files.exists(model)) {
                 throw new IOException(model + ": no such file or folder (give --model the model folder)");
             }
-            describe(model, Map.of(), out);
+            List<String> problems = new ArrayList<>();
+            List<Path> checkpoints = describe(model, Map.of(), out, problems);
             if (verify) {
-                verify(model, out, err);
+                verify(model, checkpoints, out, err, problems);
             }
+            fail(problems);
             return 0;
         }
         ResolvedModel m = store.resolve(ref);
@@ -140,22 +151,31 @@ final class InfoCommand implements CliCommand {
                 }
             }
         }
-        describe(m.root(), skip, out);
+        List<String> problems = new ArrayList<>();
+        List<Path> checkpoints = describe(m.root(), skip, out, problems);
         if (verify) {
-            verify(m.root(), out, err);
+            verify(m.root(), checkpoints, out, err, problems);
         }
         m.requireComplete();
+        fail(problems);
         return 0;
     }
 
-    private static void verify(Path model, PrintStream out, PrintStream err) throws IOException {
-        // hashing 58 GB takes minutes: a line on stderr every 10 s, none for small models
-        long start = System.nanoTime();
-        long[] last = {start};
+    /** Ends the command with the first problem when there is one (all were printed already). */
+    private static void fail(List<String> problems) throws IOException {
+        if (!problems.isEmpty()) {
+            throw new IOException(problems.get(0) + (problems.size() == 1 ? ""
+                    : " (and " + (problems.size() - 1) + " more problem(s), listed above)"));
+        }
+    }
+
+    /** Hashes every file (HF cache blobs) and scans every weight for NaN and infinity; adds the problems. */
+    private static void verify(Path model, List<Path> checkpoints, PrintStream out, PrintStream err,
+            List<String> problems) throws IOException {
+        // hashing and scanning 58 GB takes minutes: a line on stderr every 10 s, none for small models
+        long[] last = {System.nanoTime()};
         ModelVerifier.Report rep = ModelVerifier.verify(model, s -> {
-            long now = System.nanoTime();
-            if (now - last[0] >= 10_000_000_000L && s.phase() == DownloadProgress.Phase.VERIFYING) {
-                last[0] = now;
+            if (due(last) && s.phase() == DownloadProgress.Phase.VERIFYING) {
                 err.println("verifying: " + s.format());
             }
         }, null);
@@ -173,49 +193,133 @@ final class InfoCommand implements CliCommand {
         if (!rep.passed()) {
             List<String> bad = rep.files().stream().filter(f -> f.status() == ModelVerifier.Status.MISMATCH
                     || f.status() == ModelVerifier.Status.MISSING).map(ModelVerifier.FileCheck::path).toList();
-            throw new IOException("verification failed for " + bad.size() + " file(s): " + String.join(", ", bad));
+            problems.add("verification failed for " + bad.size() + " file(s): " + String.join(", ", bad));
+        }
+
+        long total = 0;
+        int tensors = 0;
+        List<NonFiniteScan.Finding> findings = new ArrayList<>();
+        for (Path c : checkpoints) {
+            try (ShardedCheckpoint ck = ShardedCheckpoint.open(c)) {
+                long size = ck.totalBytes();
+                long[] done = {0};
+                findings.addAll(NonFiniteScan.scan(ck, n -> {
+                    done[0] += n;
+                    if (due(last)) {
+                        err.printf(Locale.ROOT, "scanning %s for NaN and infinity: %s of %s%n", c.getFileName(),
+                                bytes(done[0]), bytes(size));
+                    }
+                }));
+                total += size;
+                tensors += ck.tensors().size();
+            }
+        }
+        for (NonFiniteScan.Finding f : findings) {
+            out.println("non-finite: " + f);
+        }
+        out.printf(Locale.ROOT, "non-finite: %d of %d tensors (%s) hold NaN or infinity%n", findings.size(),
+                tensors, bytes(total));
+        if (!findings.isEmpty()) {
+            NonFiniteScan.Finding f = findings.get(0);
+            problems.add(findings.size() + " tensor(s) hold NaN or infinity, e.g. '" + f.tensor() + "' in "
+                    + f.file() + ": the weights are damaged; re-download the file(s)");
         }
     }
 
-    private void describe(Path model, Map<String, String> skip, PrintStream out) throws IOException {
-        List<Path> components = new ArrayList<>();
+    /** Whether 10 s passed since {@code last[0]}, which is then reset. */
+    private static boolean due(long[] last) {
+        long now = System.nanoTime();
+        if (now - last[0] < 10_000_000_000L) {
+            return false;
+        }
+        last[0] = now;
+        return true;
+    }
+
+    /**
+     * Prints the components and their tensor tables, running the checks loading runs; adds the problems found and
+     * returns the weight checkpoints whose headers are valid (for {@code --verify}).
+     */
+    private static List<Path> describe(Path model, Map<String, String> skip, PrintStream out, List<String> problems)
+            throws IOException {
+        List<Path> checkpoints = new ArrayList<>();
+        long[] totals = new long[2]; // tensors, bytes
+        int described = 0;
         if (Files.isRegularFile(model) || hasWeights(model)) {
-            components.add(model);
+            described++;
+            printComponent(model, out, checkpoints, totals, problems);
+            Optional<String> kind = Files.isDirectory(model) ? componentOf(model) : Optional.empty();
+            if (kind.isPresent()) {
+                report(ModelCheck.checkFolder(kind.get(), model), out, problems);
+            }
         } else {
-            ModelIndex index = ModelIndex.read(model);
-            out.println("model: " + model.toAbsolutePath().normalize()
-                    + (index.pipelineClass().isEmpty() ? "" : " (" + index.pipelineClass() + ")"));
-            for (String name : index.components().keySet()) {
-                ModelIndex.Component c = index.components().get(name);
-                String cls = c.className().isEmpty() ? "" : " [" + c.library() + " " + c.className() + "]";
-                if (!index.isPresent(name)) {
-                    out.println("component " + name + cls + ": not present");
+            ModelCheck check = ModelCheck.of(model);
+            ModelIndex index = check.index();
+            out.println("model: " + model.toAbsolutePath().normalize() + " (" + index.pipelineClass() + ")");
+            for (ModelCheck.Component c : check.components()) {
+                String cls = index.component(c.name()).map(k -> " [" + k.library() + " " + k.className() + "]")
+                        .orElse("");
+                if (skip.containsKey(c.name())) {
+                    out.println("component " + c.name() + cls + ": " + skip.get(c.name()) + ", not read");
                     continue;
                 }
-                if (skip.containsKey(name)) {
-                    out.println("component " + name + cls + ": " + skip.get(name) + ", not read");
+                if (c.state() == ModelCheck.State.ABSENT) {
+                    out.println("component " + c.name() + cls + ": " + (c.note() != null ? c.note() : "missing"));
+                    if (c.problem() != null) {
+                        problems.add(c.problem());
+                    }
                     continue;
                 }
-                Path dir = index.componentDir(name);
-                if (hasWeights(dir)) {
-                    components.add(dir);
+                described++;
+                if (hasWeights(c.dir())) {
+                    printComponent(c.dir(), out, checkpoints, totals, problems);
                 } else {
-                    out.println("component " + name + cls + ": " + describeFiles(dir));
+                    out.println("component " + c.name() + cls + ": " + describeFiles(c.dir()));
+                }
+                report(c, out, problems);
+            }
+            for (String other : index.components().keySet()) {
+                if (check.component(other) == null) {
+                    out.println("component " + other + ": not used by this pipeline, not read");
                 }
             }
-            if (components.isEmpty() && skip.isEmpty()) {
-                throw new IOException(model + ": no safetensors weights found in any component folder");
+        }
+        out.printf(Locale.ROOT, "total: %d tensors, %s in %d component(s); %s%n", totals[0], bytes(totals[1]),
+                described, problems.isEmpty() ? "all files valid" : problems.size() + " problem(s)");
+        return checkpoints;
+    }
+
+    /** Prints a checked component's problem or note and records the problem. */
+    private static void report(ModelCheck.Component c, PrintStream out, List<String> problems) {
+        if (c.problem() != null) {
+            out.println("  problem: " + c.problem());
+            if (!problems.contains(c.problem())) {
+                problems.add(c.problem());
             }
+        } else if (c.note() != null) {
+            out.println("  note: " + c.note());
         }
-        long grandTotal = 0;
-        long grandCount = 0;
-        for (Path c : components) {
-            long[] t = printComponent(c, out);
-            grandCount += t[0];
-            grandTotal += t[1];
+    }
+
+    /** The component a folder's config belongs to ({@code _class_name}, or the first of {@code architectures}). */
+    private static Optional<String> componentOf(Path dir) {
+        try {
+            if (Files.isRegularFile(dir.resolve("scheduler_config.json"))) {
+                return Optional.of("scheduler");
+            }
+            if (!Files.isRegularFile(dir.resolve("config.json"))) {
+                return Optional.empty();
+            }
+            JsonConfig cfg = JsonConfig.read(dir.resolve("config.json"));
+            String cls = cfg.string("_class_name", "");
+            if (cls.isEmpty() && cfg.json().has("architectures") && cfg.json().get("architectures").isJsonArray()
+                    && !cfg.json().getAsJsonArray("architectures").isEmpty()) {
+                cls = cfg.json().getAsJsonArray("architectures").get(0).getAsString();
+            }
+            return ModelCheck.componentFor(cls);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty(); // printComponent reports an unreadable config
         }
-        out.printf(Locale.ROOT, "total: %d tensors, %s in %d component(s); all files valid%n", grandCount,
-                bytes(grandTotal), components.size());
     }
 
     private static boolean hasWeights(Path dir) throws IOException {
@@ -231,16 +335,13 @@ final class InfoCommand implements CliCommand {
     private static String describeFiles(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             List<String> names = s.map(p -> p.getFileName().toString()).sorted().toList();
-            for (String n : names) {
-                if (n.endsWith(".json")) {
-                    JsonConfig.read(dir.resolve(n)); // validates the JSON
-                }
-            }
             return names.size() + " file(s): " + String.join(", ", names);
         }
     }
 
-    private static long[] printComponent(Path c, PrintStream out) throws IOException {
+    /** Prints one component's tensor table; a header or config that does not read is recorded as a problem. */
+    private static void printComponent(Path c, PrintStream out, List<Path> checkpoints, long[] totals,
+            List<String> problems) throws IOException {
         try (ShardedCheckpoint ck = ShardedCheckpoint.open(c)) {
             String config = "";
             Path dir = Files.isDirectory(c) ? c : c.getParent();
@@ -264,7 +365,15 @@ final class InfoCommand implements CliCommand {
             for (TensorInfo t : tensors) {
                 out.printf(Locale.ROOT, fmt, t.name(), t.dtype(), Arrays.toString(t.shape()), t.byteSize());
             }
-            return new long[] {tensors.size(), ck.totalBytes()};
+            totals[0] += tensors.size();
+            totals[1] += ck.totalBytes();
+            checkpoints.add(c);
+        } catch (SafetensorsFormatException | ConfigException e) {
+            String m = LayeredMain.oneLine(e);
+            out.println("component " + c.getFileName() + ": " + m);
+            if (!problems.contains(m)) {
+                problems.add(m);
+            }
         }
     }
 

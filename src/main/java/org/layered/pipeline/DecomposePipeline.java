@@ -44,6 +44,7 @@ import java.util.function.Function;
  */
 public final class DecomposePipeline implements AutoCloseable {
     private final ModelIndex model;
+    private final ModelCheck check;
     private final ComputeDevice device;
     private final Precision precision;
     private final RgbaVae vae;
@@ -54,13 +55,14 @@ public final class DecomposePipeline implements AutoCloseable {
     private final ModelFingerprint files;
     private PromptEncoding promptEncoder;
 
-    private DecomposePipeline(ModelIndex model, ComputeDevice device, Precision precision, RgbaVae vae,
+    private DecomposePipeline(ModelCheck check, ComputeDevice device, Precision precision, RgbaVae vae,
             QwenImageTransformer transformer, FlowMatchEulerScheduler scheduler,
             Function<DecomposePipeline, PromptEncoding> promptEncoderFactory, long transformerBytes,
             ModelFingerprint files) {
         this.transformerBytes = transformerBytes;
         this.files = files;
-        this.model = model;
+        this.check = check;
+        this.model = check.index();
         this.device = device;
         this.precision = precision;
         this.vae = vae;
@@ -83,8 +85,10 @@ public final class DecomposePipeline implements AutoCloseable {
     public static DecomposePipeline open(Path modelDir, ComputeDevice device, Precision precision,
             ResidencyPolicy residency, Function<DecomposePipeline, PromptEncoding> promptEncoders)
             throws IOException {
-        ModelIndex index = ModelIndex.read(modelDir);
+        ModelCheck check = ModelCheck.of(modelDir);
+        ModelIndex index = check.index();
         ModelFingerprint files = ModelFingerprint.of(modelDir, index.components().keySet()); // before any weight
+        check.requireRunnable();
         FlowMatchEulerScheduler scheduler = new FlowMatchEulerScheduler(
                 FlowMatchSchedulerConfig.read(index.componentDir("scheduler")));
         RgbaVae vae = RgbaVae.load(index.componentDir("vae"), device, precision);
@@ -99,7 +103,7 @@ public final class DecomposePipeline implements AutoCloseable {
             }
             QwenImageTransformer transformer = QwenImageTransformer.load(dir,
                     new QwenImageTransformer.Options(device, precision, residency));
-            return new DecomposePipeline(index, device, precision, vae, transformer, scheduler, promptEncoders,
+            return new DecomposePipeline(check, device, precision, vae, transformer, scheduler, promptEncoders,
                     bytes, files);
         } catch (IOException | RuntimeException e) {
             vae.close();
@@ -241,10 +245,9 @@ public final class DecomposePipeline implements AutoCloseable {
 
     /** Upstream's automatic caption of the bucket-resized image, by the text model. */
     private String caption(RgbaImage resized, Cancellation cancel) throws IOException {
-        if (promptEncoderFactory == null && !(model.isPresent("text_encoder") && model.isPresent("tokenizer"))) {
-            throw new IOException(model.root() + ": no prompt was given and the model has no text_encoder/ and "
-                    + "tokenizer/ to caption the image; give a prompt (or --inputs with prompt embeddings), or "
-                    + "download the full model");
+        if (promptEncoderFactory == null) {
+            check.requireTextEncoder("to caption the image (no prompt was given)",
+                    "give a prompt (or --inputs with prompt embeddings)");
         }
         return promptEncoder().caption(resized, cancel);
     }
@@ -340,11 +343,9 @@ public final class DecomposePipeline implements AutoCloseable {
         if (promptEncoder == null) {
             if (promptEncoderFactory != null) {
                 promptEncoder = promptEncoderFactory.apply(this);
-            } else if (model.isPresent("text_encoder") && model.isPresent("tokenizer")) {
-                promptEncoder = QwenPromptEncoding.open(model, device, precision);
             } else {
-                throw new IOException(model.root() + ": no text encoder to encode the prompt (text_encoder/ and "
-                        + "tokenizer/ are missing); give prompt embeddings with --inputs, or download the full model");
+                check.requireTextEncoder("to encode the prompt", "give prompt embeddings with --inputs");
+                promptEncoder = QwenPromptEncoding.open(model, device, precision);
             }
         }
         return promptEncoder;

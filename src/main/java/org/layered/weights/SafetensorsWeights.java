@@ -61,9 +61,10 @@ public final class SafetensorsWeights implements WeightSource {
         return out;
     }
 
+    /** The checkpoint's file: the single safetensors file or the shard index. */
     @Override
     public String describe() {
-        return checkpoint.toString();
+        return checkpoint.source().toString();
     }
 
     @Override

@@ -88,6 +88,7 @@ class CaptionCommandTest {
                 }
             }
         }
+        org.layered.testing.TinyModel.writeModelIndex(dir.resolve("model"));
         Path proc = Files.createDirectories(dir.resolve("model/processor"));
         Files.copy(golden.resolve("processor/preprocessor_config.json"), proc.resolve("preprocessor_config.json"));
 

@@ -89,8 +89,10 @@ class FetchCommandTest {
                 i.out());
         assertTrue(i.out().matches("(?s).*\\n  transformer\\s+present .*"), i.out());
         assertTrue(i.out().matches("(?s).*\\n  processor\\s+present .*\\(optional: .*"), i.out());
-        assertTrue(i.out().contains("component vae: 1 file(s), 1 tensors"), i.out());
-        assertTrue(i.out().contains("component transformer: 2 file(s), 2 tensors"), i.out());
+        assertTrue(i.out().contains("component vae: 1 file(s), 194 tensors"), i.out());
+        assertTrue(i.out().contains("component transformer: 2 file(s), 78 tensors"), i.out());
+        assertTrue(i.out().contains("; all files valid"), i.out());
+        assertTrue(i.out().contains("non-finite: 0 of 353 tensors"), i.out());
         assertTrue(i.out().matches("(?s).*verify: OK\\s+sha256\\s+" + TinyHubModel.VAE + ".*"), i.out());
         assertTrue(i.out().matches("(?s).*verify: OK\\s+git-sha1\\s+model_index.json.*"), i.out());
         assertTrue(i.out().contains("verify: " + MODEL.modelFiles().size() + " file(s) verified, 0 mismatched"),

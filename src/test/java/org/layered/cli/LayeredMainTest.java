@@ -39,9 +39,12 @@ class LayeredMainTest {
             Files.copy(GOLDEN.resolve(c).resolve("diffusion_pytorch_model.safetensors"),
                     d.resolve("diffusion_pytorch_model.safetensors"));
         }
+        Path s = Files.createDirectories(dir.resolve("scheduler"));
+        Files.copy(GOLDEN.resolve("scheduler/scheduler_config.json"), s.resolve("scheduler_config.json"));
         Files.writeString(dir.resolve("model_index.json"), """
                 {"_class_name": "QwenImageLayeredPipeline", "vae": ["diffusers", "AutoencoderKLQwenImage"],
                  "transformer": ["diffusers", "QwenImageTransformer2DModel"],
+                 "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"],
                  "text_encoder": ["transformers", "Qwen2_5_VLForConditionalGeneration"]}
                 """);
         CliRun r = CliRun.of("info", "--model", dir.toString());
@@ -51,7 +54,7 @@ class LayeredMainTest {
                 + "not present"), r.out());
         assertTrue(r.out().contains("component vae: 1 file(s), 194 tensors"), r.out());
         assertTrue(r.out().contains("component transformer: 1 file(s)"), r.out());
-        assertTrue(r.out().contains("in 2 component(s)"), r.out());
+        assertTrue(r.out().contains("in 3 component(s); all files valid"), r.out());
     }
 
     @Test

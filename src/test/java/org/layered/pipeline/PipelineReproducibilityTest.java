@@ -35,6 +35,7 @@ class PipelineReproducibilityTest {
         }
         Path s = Files.createDirectories(dir.resolve("scheduler"));
         Files.copy(TinyModel.GOLDEN.resolve("scheduler/scheduler_config.json"), s.resolve("scheduler_config.json"));
+        TinyModel.writeModelIndex(dir);
         return dir;
     }
 

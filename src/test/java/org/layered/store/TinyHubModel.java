@@ -1,7 +1,10 @@
 package org.layered.store;
 
 import org.layered.engine.DType;
+import org.layered.testing.TinyModel;
+import org.layered.weights.safetensors.SafetensorsFile;
 import org.layered.weights.safetensors.SafetensorsWriter;
+import org.layered.weights.safetensors.TensorInfo;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,15 +12,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /**
- * A tiny stand-in for Qwen/Qwen-Image-Layered with every component folder of the real repository, configs
- * carrying the keys the descriptor expects, small real safetensors files (a sharded transformer with its index),
- * and files the descriptor excludes (.gitattributes).
+ * A tiny stand-in for Qwen/Qwen-Image-Layered with every component folder of the real repository: the tiny golden
+ * model's configs and weight layouts with random values (a sharded transformer with its index), so that the folder
+ * passes the checks of loading, and files the descriptor excludes (.gitattributes).
  */
 public final class TinyHubModel {
     public static final String REPO = "Qwen/Qwen-Image-Layered";
@@ -58,38 +63,37 @@ public final class TinyHubModel {
                      "tokenizer": ["transformers", "Qwen2Tokenizer"],
                      "processor": ["transformers", "Qwen2VLProcessor"]}
                     """);
-            m.text("scheduler/scheduler_config.json", """
-                    {"_class_name": "FlowMatchEulerDiscreteScheduler", "num_train_timesteps": 1000,
-                     "use_dynamic_shifting": true, "time_shift_type": "linear", "shift_terminal": false}
-                    """);
-            m.text("transformer/config.json", """
-                    {"_class_name": "QwenImageTransformer2DModel", "patch_size": 2, "in_channels": 64,
-                     "out_channels": 16, "num_layers": 1, "num_attention_heads": 2, "attention_head_dim": 8,
-                     "joint_attention_dim": 16, "axes_dims_rope": [2, 3, 3], "use_additional_t_cond": true,
-                     "use_layer3d_rope": true}
-                    """);
-            m.text("vae/config.json", """
-                    {"_class_name": "AutoencoderKLQwenImage", "base_dim": 8, "z_dim": 4, "dim_mult": [1, 2],
-                     "num_res_blocks": 1, "temperal_downsample": [false], "input_channels": 4,
-                     "latents_mean": [0, 0, 0, 0], "latents_std": [1, 1, 1, 1]}
-                    """);
-            m.text("text_encoder/config.json", """
-                    {"model_type": "qwen2_5_vl", "architectures": ["Qwen2_5_VLForConditionalGeneration"]}
-                    """);
+            // components of the tiny golden model, so that the folder loads (configs and weight layouts from
+            // src/test/resources/golden, random values); the transformer is split in two shards with an index
+            Path golden = TinyModel.GOLDEN;
+            m.copy(golden.resolve("scheduler/scheduler_config.json"), "scheduler/scheduler_config.json");
+            m.copy(golden.resolve("vae/config.json"), "vae/config.json");
+            m.copy(golden.resolve("transformer/config.json"), "transformer/config.json");
+            m.copy(golden.resolve("text_encoder/config.json"), "text_encoder/config.json");
             m.text("tokenizer/tokenizer_config.json", "{\"tokenizer_class\": \"Qwen2Tokenizer\"}\n");
             m.text("tokenizer/vocab.json", "{\"a\": 0, \"b\": 1}\n");
             m.text("tokenizer/merges.txt", "#version: 0.2\na b\n");
             m.text("processor/preprocessor_config.json", "{\"image_processor_type\": \"Qwen2VLImageProcessor\"}\n");
-            // weights: the VAE is the largest file (~200 KB) so truncation tests cut it mid-way
-            m.weights(tmp, VAE, "decoder.conv_in.weight", new long[] {200, 512}, rnd);
-            m.weights(tmp, SHARD1, "transformer_blocks.0.attn.to_q.weight", new long[] {64, 64}, rnd);
-            m.weights(tmp, SHARD2, "proj_out.weight", new long[] {64, 32}, rnd);
-            m.weights(tmp, TEXT, "model.embed_tokens.weight", new long[] {32, 16}, rnd);
+            // weights: the VAE is the largest file (~1.9 MB) so truncation tests cut it mid-way
+            Path transformer = golden.resolve("transformer/diffusion_pytorch_model.safetensors");
+            m.weights(tmp, VAE, golden.resolve("vae/diffusion_pytorch_model.safetensors"), rnd, n -> true);
+            m.weights(tmp, SHARD1, transformer, rnd, n -> n.startsWith("transformer_blocks."));
+            m.weights(tmp, SHARD2, transformer, rnd, n -> !n.startsWith("transformer_blocks."));
+            m.weights(tmp, TEXT, golden.resolve("text_encoder/model.safetensors"), rnd, n -> true);
             Map<String, String> map = new TreeMap<>();
-            map.put("transformer_blocks.0.attn.to_q.weight", SHARD1.substring("transformer/".length()));
-            map.put("proj_out.weight", SHARD2.substring("transformer/".length()));
+            long total = 0;
+            for (String shard : List.of(SHARD1, SHARD2)) {
+                Path f = tmp.resolve("shard.safetensors");
+                Files.write(f, m.files.get(shard));
+                try (SafetensorsFile sf = SafetensorsFile.open(f)) {
+                    for (TensorInfo t : sf.tensors()) {
+                        map.put(t.name(), shard.substring("transformer/".length()));
+                        total += t.byteSize();
+                    }
+                }
+            }
             Path index = tmp.resolve("index.json");
-            SafetensorsWriter.writeIndex(index, map, Map.of("total_size", 64 * 64 * 2 + 64 * 32 * 2));
+            SafetensorsWriter.writeIndex(index, map, Map.of("total_size", total));
             m.files.put("transformer/diffusion_pytorch_model.safetensors.index.json", Files.readAllBytes(index));
             return m;
         } finally {
@@ -103,14 +107,14 @@ public final class TinyHubModel {
         files.put(path, content.getBytes(StandardCharsets.UTF_8));
     }
 
-    private void weights(Path tmp, String path, String name, long[] shape, Random rnd) throws IOException {
-        int n = (int) (shape[0] * shape[1]);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) rnd.nextGaussian();
-        }
+    private void copy(Path from, String path) throws IOException {
+        files.put(path, Files.readAllBytes(from));
+    }
+
+    private void weights(Path tmp, String path, Path layout, Random rnd, Predicate<String> include)
+            throws IOException {
         Path f = tmp.resolve("w" + files.size() + ".safetensors");
-        new SafetensorsWriter().putFloats(name, DType.BF16, shape, v).write(f);
+        TinyModel.randomWeights(layout, f, rnd, DType.BF16, include);
         files.put(path, Files.readAllBytes(f));
     }
 

@@ -35,16 +35,7 @@ public final class TinyModel {
     /** The same with the weights stored as {@code storage} (BF16 like the release, or F32). */
     public static Path build(Path dir, long seed, DType storage) throws IOException {
         Random random = new Random(seed);
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve("model_index.json"), """
-                {"_class_name": "QwenImageLayeredPipeline", "_diffusers_version": "0.40.0.dev0",
-                 "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"],
-                 "vae": ["diffusers", "AutoencoderKLQwenImage"],
-                 "transformer": ["diffusers", "QwenImageTransformer2DModel"],
-                 "text_encoder": ["transformers", "Qwen2_5_VLForConditionalGeneration"],
-                 "tokenizer": ["transformers", "Qwen2Tokenizer"],
-                 "processor": ["transformers", "Qwen2VLProcessor"]}
-                """);
+        writeModelIndex(Files.createDirectories(dir));
         Path sched = Files.createDirectories(dir.resolve("scheduler"));
         Files.copy(GOLDEN.resolve("scheduler/scheduler_config.json"), sched.resolve("scheduler_config.json"));
         for (String component : new String[] {"vae", "transformer"}) {
@@ -57,9 +48,21 @@ public final class TinyModel {
     }
 
     private static void randomWeights(Path layout, Path out, Random random, DType storage) throws IOException {
+        randomWeights(layout, out, random, storage, name -> true);
+    }
+
+    /**
+     * Writes random weights with the tensor names and shapes of {@code layout} (those {@code include} accepts) to
+     * {@code out}: N(0,1)/sqrt(fan_in) for weights, small biases, norm scales near 1.
+     */
+    public static void randomWeights(Path layout, Path out, Random random, DType storage,
+            java.util.function.Predicate<String> include) throws IOException {
         SafetensorsWriter w = new SafetensorsWriter();
         try (SafetensorsFile f = SafetensorsFile.open(layout)) {
             for (TensorInfo t : f.tensors()) {
+                if (!include.test(t.name())) {
+                    continue;
+                }
                 long[] shape = t.shape();
                 float[] v = new float[Math.toIntExact(t.numel())];
                 String name = t.name();
@@ -78,6 +81,22 @@ public final class TinyModel {
             }
         }
         w.write(out);
+    }
+
+    /**
+     * Writes the released model's {@code model_index.json} (every component declared; folders that are absent are
+     * simply not there, as in a partial download) into {@code dir}.
+     */
+    public static void writeModelIndex(Path dir) throws IOException {
+        Files.writeString(dir.resolve("model_index.json"), """
+                {"_class_name": "QwenImageLayeredPipeline", "_diffusers_version": "0.40.0.dev0",
+                 "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"],
+                 "vae": ["diffusers", "AutoencoderKLQwenImage"],
+                 "transformer": ["diffusers", "QwenImageTransformer2DModel"],
+                 "text_encoder": ["transformers", "Qwen2_5_VLForConditionalGeneration"],
+                 "tokenizer": ["transformers", "Qwen2Tokenizer"],
+                 "processor": ["transformers", "Qwen2VLProcessor"]}
+                """);
     }
 
     /** The weights file of a component of a model built here, e.g. {@code weights(model, "transformer")}. */

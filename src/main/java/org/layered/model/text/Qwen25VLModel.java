@@ -98,10 +98,7 @@ public final class Qwen25VLModel implements AutoCloseable {
      */
     public Qwen25VLModel(Qwen25VLConfig config, WeightSource source, boolean ownsSource, ComputeDevice device,
             Precision precision, ResidencyPolicy residency) throws IOException {
-        if (config.vision().outHiddenSize() != config.text().hiddenSize()) {
-            throw new IllegalArgumentException("vision out_hidden_size " + config.vision().outHiddenSize()
-                    + " differs from the text hidden_size " + config.text().hiddenSize());
-        }
+        checkWeights(config, source);
         this.config = config;
         this.source = source;
         this.ownsSource = ownsSource;
@@ -109,16 +106,32 @@ public final class Qwen25VLModel implements AutoCloseable {
         this.dtype = precision.dtype();
         Qwen2LanguageModel lm = new Qwen2LanguageModel(config.text(), source, false, device, precision, residency);
         try {
-            if (!lm.hasLmHead()) {
-                throw new IllegalArgumentException(source.describe() + " has no lm_head.weight: this text encoder "
-                        + "checkpoint cannot generate captions");
-            }
             this.vision = new Qwen25VisionTower(config.vision(), source, device, precision, residency);
         } catch (IOException | RuntimeException e) {
             lm.close();
             throw e;
         }
         this.language = lm;
+    }
+
+    /**
+     * Checks that {@code source} holds what captioning needs: the language model with its {@code lm_head} and the
+     * vision tower, every tensor with the shape {@code config} implies. The check {@code layered info} shares with
+     * loading.
+     *
+     * @throws IllegalArgumentException naming the missing or mis-shaped tensor
+     */
+    public static void checkWeights(Qwen25VLConfig config, WeightSource source) {
+        if (config.vision().outHiddenSize() != config.text().hiddenSize()) {
+            throw new IllegalArgumentException("vision out_hidden_size " + config.vision().outHiddenSize()
+                    + " differs from the text hidden_size " + config.text().hiddenSize());
+        }
+        Qwen2LanguageModel.Layout text = Qwen2LanguageModel.checkWeights(config.text(), source);
+        if (Qwen2LanguageModel.detectHead(source, text.prefix()) == null) {
+            throw new IllegalArgumentException(source.describe() + " has no lm_head.weight: this text encoder "
+                    + "checkpoint cannot generate captions");
+        }
+        Qwen25VisionTower.checkWeights(config.vision(), source);
     }
 
     public Qwen25VLConfig config() {

@@ -80,21 +80,11 @@ public final class Qwen2LanguageModel implements AutoCloseable {
         this.ownsSource = ownsSource;
         this.device = device;
         this.dtype = precision.dtype();
-        this.prefix = detectPrefix(source);
-        String embedName = prefix + "embed_tokens.weight";
-        Qwen2DecoderLayer.check(source, embedName, new long[] {config.vocabSize(), config.hiddenSize()});
-        this.embed = new EmbeddingTable(source, embedName);
-        List<WeightGroup> groups = new ArrayList<>();
-        for (int i = 0; i < config.numLayers(); i++) {
-            groups.add(Qwen2DecoderLayer.group(source, prefix + "layers.", i, config));
-        }
-        if (source.contains(prefix + "layers." + config.numLayers() + "." + Qwen2DecoderLayer.INPUT_NORM)) {
-            throw new IllegalArgumentException("the checkpoint has more than num_hidden_layers = "
-                    + config.numLayers() + " text layers: config and weights do not match");
-        }
-        this.layerGroups = List.copyOf(groups);
-        Qwen2DecoderLayer.check(source, prefix + "norm.weight", new long[] {config.hiddenSize()});
-        this.normGroup = new WeightGroup("text final norm", prefix, List.of("norm.weight"));
+        Layout layout = checkWeights(config, source);
+        this.prefix = layout.prefix();
+        this.embed = new EmbeddingTable(source, prefix + "embed_tokens.weight");
+        this.layerGroups = layout.layers();
+        this.normGroup = layout.norm();
         this.rope = new MultimodalRope(config);
         List<WeightGroup> all = new ArrayList<>(layerGroups);
         all.add(normGroup);
@@ -103,8 +93,38 @@ public final class Qwen2LanguageModel implements AutoCloseable {
         this.headName = detectHead(source, prefix);
     }
 
+    /**
+     * Where the language model's weights are in a checkpoint: the key prefix, one group per decoder layer and the
+     * final norm.
+     */
+    public record Layout(String prefix, List<WeightGroup> layers, WeightGroup norm) {}
+
+    /**
+     * Checks that {@code source} holds the language model {@code config} describes, every tensor with the shape the
+     * config implies and no layer beyond {@code num_hidden_layers}: the check {@code layered info} shares with
+     * loading.
+     *
+     * @throws IllegalArgumentException naming the missing or mis-shaped tensor
+     */
+    public static Layout checkWeights(Qwen2TextConfig config, WeightSource source) {
+        String prefix = detectPrefix(source);
+        Qwen2DecoderLayer.check(source, prefix + "embed_tokens.weight",
+                new long[] {config.vocabSize(), config.hiddenSize()});
+        List<WeightGroup> groups = new ArrayList<>();
+        for (int i = 0; i < config.numLayers(); i++) {
+            groups.add(Qwen2DecoderLayer.group(source, prefix + "layers.", i, config));
+        }
+        if (source.contains(prefix + "layers." + config.numLayers() + "." + Qwen2DecoderLayer.INPUT_NORM)) {
+            throw new IllegalArgumentException("the checkpoint has more than num_hidden_layers = "
+                    + config.numLayers() + " text layers: config and weights do not match");
+        }
+        Qwen2DecoderLayer.check(source, prefix + "norm.weight", new long[] {config.hiddenSize()});
+        return new Layout(prefix, List.copyOf(groups), new WeightGroup("text final norm", prefix,
+                List.of("norm.weight")));
+    }
+
     /** {@code lm_head.weight} (or the tied embedding when the checkpoint has no head), null when absent. */
-    private static String detectHead(WeightSource source, String prefix) {
+    static String detectHead(WeightSource source, String prefix) {
         for (String n : List.of("lm_head.weight", "model.lm_head.weight", "language_model.lm_head.weight")) {
             if (source.contains(n)) {
                 return n;

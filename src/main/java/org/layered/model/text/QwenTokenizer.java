@@ -5,6 +5,8 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -45,21 +47,49 @@ public final class QwenTokenizer implements AutoCloseable {
     }
 
     /**
-     * Loads the tokenizer of a checkpoint's {@code tokenizer/} folder.
+     * A tokenizer folder's definition: the {@code tokenizer.json} text (built from {@code vocab.json} +
+     * {@code merges.txt} when absent) and the pad token.
+     */
+    public record Definition(String json, String padToken) {}
+
+    /**
+     * Reads and checks the definition in a checkpoint's {@code tokenizer/} folder without starting the tokenizer
+     * library: what {@link #load} uses, and what {@code layered info} checks.
      *
      * @throws IOException when the folder has neither {@code tokenizer.json} nor {@code vocab.json} +
-     *     {@code merges.txt}, or a file is malformed
+     *     {@code merges.txt}, or a file is malformed (the message names it)
      */
-    public static QwenTokenizer load(Path dir) throws IOException {
+    public static Definition definition(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new IOException(dir + ": tokenizer folder not found");
         }
         Path json = dir.resolve("tokenizer.json");
-        String text = Files.isRegularFile(json) ? Files.readString(json, StandardCharsets.UTF_8)
-                : TokenizerDefinition.fromSlowFiles(dir);
+        String text;
+        if (Files.isRegularFile(json)) {
+            text = Files.readString(json, StandardCharsets.UTF_8);
+            try {
+                if (!JsonParser.parseString(text).isJsonObject()) {
+                    throw new IOException(json + ": expected a JSON object");
+                }
+            } catch (JsonParseException e) {
+                throw new IOException(json + ": invalid JSON (" + e.getMessage() + ")", e);
+            }
+        } else {
+            text = TokenizerDefinition.fromSlowFiles(dir);
+        }
         JsonObject config = TokenizerDefinition.readConfig(dir);
         String pad = config == null ? null : TokenizerDefinition.tokenContent(config.get("pad_token"));
-        return fromJson(text, pad == null ? TokenizerDefinition.DEFAULT_PAD_TOKEN : pad);
+        return new Definition(text, pad == null ? TokenizerDefinition.DEFAULT_PAD_TOKEN : pad);
+    }
+
+    /**
+     * Loads the tokenizer of a checkpoint's {@code tokenizer/} folder.
+     *
+     * @throws IOException as {@link #definition}
+     */
+    public static QwenTokenizer load(Path dir) throws IOException {
+        Definition d = definition(dir);
+        return fromJson(d.json(), d.padToken());
     }
 
     /** A tokenizer from {@code tokenizer.json} text. */

@@ -11,6 +11,7 @@ import org.layered.engine.Precision;
 import org.layered.engine.Tensor;
 import org.layered.engine.TensorScope;
 import org.layered.weights.SafetensorsWeights;
+import org.layered.weights.WeightCheck;
 import org.layered.weights.WeightSource;
 
 import java.io.IOException;
@@ -96,7 +97,7 @@ public final class QwenImageTransformer implements AutoCloseable {
         }
         this.blockGroups = List.copyOf(blocks);
         this.outputGroup = new WeightGroup("output layers", "", OutputLayer.WEIGHTS);
-        validateWeights();
+        checkWeights(config, source);
         List<WeightGroup> runOrder = new ArrayList<>();
         runOrder.add(inputGroup);
         runOrder.add(outputGroup);
@@ -342,47 +343,52 @@ public final class QwenImageTransformer implements AutoCloseable {
 
     // ---- weights ------------------------------------------------------------------------------------------------
 
-    /** Expected shape of every tensor; throws naming all problems. */
-    private void validateWeights() throws IOException {
+    /**
+     * Checks that {@code source} holds every tensor {@code config} implies, with its shape and a floating dtype, and
+     * no block beyond {@code num_layers}: the check {@code layered info} shares with loading.
+     *
+     * @throws IOException one line naming the weights file and the problems
+     */
+    public static void checkWeights(TransformerConfig config, WeightSource source) throws IOException {
         long d = config.innerDim();
         long j = config.jointAttentionDim();
         long hd = config.attentionHeadDim();
-        List<String> problems = new ArrayList<>();
-        check(problems, "img_in.weight", d, config.inChannels());
-        check(problems, "img_in.bias", d);
-        check(problems, "txt_norm.weight", j);
-        check(problems, "txt_in.weight", d, j);
-        check(problems, "txt_in.bias", d);
-        check(problems, TimestepEmbedding.LINEAR_1 + "weight", d, TransformerConfig.TIME_PROJ_DIM);
-        check(problems, TimestepEmbedding.LINEAR_1 + "bias", d);
-        check(problems, TimestepEmbedding.LINEAR_2 + "weight", d, d);
-        check(problems, TimestepEmbedding.LINEAR_2 + "bias", d);
+        WeightCheck c = new WeightCheck(source, "transformer weights");
+        c.expect("img_in.weight", d, config.inChannels());
+        c.expect("img_in.bias", d);
+        c.expect("txt_norm.weight", j);
+        c.expect("txt_in.weight", d, j);
+        c.expect("txt_in.bias", d);
+        c.expect(TimestepEmbedding.LINEAR_1 + "weight", d, TransformerConfig.TIME_PROJ_DIM);
+        c.expect(TimestepEmbedding.LINEAR_1 + "bias", d);
+        c.expect(TimestepEmbedding.LINEAR_2 + "weight", d, d);
+        c.expect(TimestepEmbedding.LINEAR_2 + "bias", d);
         if (config.useAdditionalTCond()) {
-            check(problems, TimestepEmbedding.ADDITION, 2, d);
+            c.expect(TimestepEmbedding.ADDITION, 2, d);
         }
-        check(problems, "norm_out.linear.weight", 2 * d, d);
-        check(problems, "norm_out.linear.bias", 2 * d);
-        check(problems, "proj_out.weight", config.outFeatures(), d);
-        check(problems, "proj_out.bias", config.outFeatures());
+        c.expect("norm_out.linear.weight", 2 * d, d);
+        c.expect("norm_out.linear.bias", 2 * d);
+        c.expect("proj_out.weight", config.outFeatures(), d);
+        c.expect("proj_out.bias", config.outFeatures());
         for (int i = 0; i < config.numLayers(); i++) {
             String p = DoubleStreamBlock.prefix(i);
             for (String m : List.of("img_mod.1", "txt_mod.1")) {
-                check(problems, p + m + ".weight", 6 * d, d);
-                check(problems, p + m + ".bias", 6 * d);
+                c.expect(p + m + ".weight", 6 * d, d);
+                c.expect(p + m + ".bias", 6 * d);
             }
             for (String a : List.of("to_q", "to_k", "to_v", "add_q_proj", "add_k_proj", "add_v_proj", "to_out.0",
                     "to_add_out")) {
-                check(problems, p + "attn." + a + ".weight", d, d);
-                check(problems, p + "attn." + a + ".bias", d);
+                c.expect(p + "attn." + a + ".weight", d, d);
+                c.expect(p + "attn." + a + ".bias", d);
             }
             for (String n : List.of("norm_q", "norm_k", "norm_added_q", "norm_added_k")) {
-                check(problems, p + "attn." + n + ".weight", hd);
+                c.expect(p + "attn." + n + ".weight", hd);
             }
             for (String m : List.of("img_mlp", "txt_mlp")) {
-                check(problems, p + m + ".net.0.proj.weight", 4 * d, d);
-                check(problems, p + m + ".net.0.proj.bias", 4 * d);
-                check(problems, p + m + ".net.2.weight", d, 4 * d);
-                check(problems, p + m + ".net.2.bias", d);
+                c.expect(p + m + ".net.0.proj.weight", 4 * d, d);
+                c.expect(p + m + ".net.0.proj.bias", 4 * d);
+                c.expect(p + m + ".net.2.weight", d, 4 * d);
+                c.expect(p + m + ".net.2.bias", d);
             }
         }
         int maxBlock = -1;
@@ -393,36 +399,12 @@ public final class QwenImageTransformer implements AutoCloseable {
             }
         }
         if (maxBlock >= config.numLayers()) {
-            problems.add("the checkpoint has blocks up to transformer_blocks." + maxBlock + " but the config says "
+            c.problem("the checkpoint has blocks up to transformer_blocks." + maxBlock + " but the config says "
                     + "num_layers=" + config.numLayers());
         }
-        if (!problems.isEmpty()) {
-            int shown = Math.min(problems.size(), 12);
-            StringBuilder sb = new StringBuilder("transformer weights in " + source.describe() + " do not match "
-                    + config + " (" + problems.size() + " problem(s)):");
-            for (int i = 0; i < shown; i++) {
-                sb.append("\n  ").append(problems.get(i));
-            }
-            if (shown < problems.size()) {
-                sb.append("\n  ... and ").append(problems.size() - shown).append(" more");
-            }
-            throw new IOException(sb.toString());
-        }
-    }
-
-    private void check(List<String> problems, String name, long... shape) {
-        if (!source.contains(name)) {
-            problems.add("missing " + name + " " + Arrays.toString(shape));
-            return;
-        }
-        long[] actual = source.shape(name);
-        if (!Arrays.equals(actual, shape)) {
-            problems.add(name + " has shape " + Arrays.toString(actual) + ", expected " + Arrays.toString(shape));
-        }
-        DType t = source.dtype(name);
-        if (!t.isFloating()) {
-            problems.add(name + " has dtype " + t + ", expected a floating type");
-        }
+        c.throwIfAny("its config.json (num_layers=" + config.numLayers() + ", " + config.numAttentionHeads()
+                + " heads x " + config.attentionHeadDim() + ", joint_attention_dim=" + config.jointAttentionDim()
+                + ")");
     }
 
     @Override

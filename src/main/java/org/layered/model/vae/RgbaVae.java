@@ -52,6 +52,7 @@ public final class RgbaVae implements AutoCloseable {
 
     private RgbaVae(VaeConfig config, WeightSource weights, ComputeDevice device, Precision precision)
             throws IOException {
+        VaeLayout.check(config, weights); // every problem at once, before anything is loaded
         this.config = config;
         this.device = device;
         this.precision = precision;

@@ -1,6 +1,12 @@
 package org.layered.model.vae;
 
+import org.layered.weights.WeightCheck;
+import org.layered.weights.WeightSource;
+
+import java.io.IOException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -76,6 +82,30 @@ public final class VaeLayout {
         m.put("decoder.norm_out.gamma", new long[] {out, 1, 1, 1});
         conv3(m, "decoder.conv_out", out, c.inputChannels());
         return m;
+    }
+
+    /**
+     * Checks that {@code source} holds exactly the tensors {@code config} implies, each with its shape and a floating
+     * dtype: the check {@code layered info} shares with loading.
+     *
+     * @throws IOException one line naming the weights file and the problems
+     */
+    public static void check(VaeConfig config, WeightSource source) throws IOException {
+        WeightCheck c = new WeightCheck(source, "VAE weights");
+        Map<String, long[]> expected = parameterShapes(config);
+        expected.forEach(c::expect);
+        List<String> extra = new ArrayList<>();
+        for (String n : source.names()) {
+            if (!expected.containsKey(n)) {
+                extra.add(n);
+            }
+        }
+        if (!extra.isEmpty()) {
+            c.problem(extra.size() + " tensor(s) the config does not account for, e.g. "
+                    + extra.subList(0, Math.min(5, extra.size())));
+        }
+        c.throwIfAny("its config.json (base_dim=" + config.baseDim() + ", z_dim=" + config.zDim()
+                + "; is config.json from the same model?)");
     }
 
     /** Total number of parameters (126,897,716 for the released model). */

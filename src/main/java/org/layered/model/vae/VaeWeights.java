@@ -51,13 +51,12 @@ final class VaeWeights {
     private void check(String name, long[] shape) throws IOException {
         if (!source.contains(name)) {
             throw new IOException(source.describe() + ": VAE weight '" + name + "' " + Arrays.toString(shape)
-                    + " is missing; the checkpoint does not match " + config
-                    + " (is config.json from the same model?)");
+                    + " is missing; the checkpoint does not match its config.json (is it from the same model?)");
         }
         long[] stored = source.shape(name);
         if (!Arrays.equals(stored, shape)) {
             throw new IOException(source.describe() + ": VAE weight '" + name + "' has shape "
-                    + Arrays.toString(stored) + " but " + config + " implies " + Arrays.toString(shape)
+                    + Arrays.toString(stored) + " but its config.json implies " + Arrays.toString(shape)
                     + " (is config.json from the same model?)");
         }
     }
@@ -71,8 +70,8 @@ final class VaeWeights {
             }
         }
         if (!extra.isEmpty()) {
-            throw new IOException(source.describe() + ": " + extra.size() + " tensor(s) are not part of " + config
-                    + ", e.g. " + extra.subList(0, Math.min(5, extra.size()))
+            throw new IOException(source.describe() + ": " + extra.size() + " tensor(s) are not part of the VAE "
+                    + "its config.json describes, e.g. " + extra.subList(0, Math.min(5, extra.size()))
                     + " (is config.json from the same model?)");
         }
     }

@@ -93,41 +93,11 @@ public final class Qwen25VisionTower implements AutoCloseable {
         this.source = source;
         this.device = device;
         this.dtype = precision.dtype();
-        this.prefix = detectPrefix(source);
-        long d = config.hiddenSize();
-        long f = config.intermediateSize();
-        long md = d * config.mergeUnit();
-        check(prefix + PATCH, new long[] {d, config.inChannels(), config.temporalPatchSize(), config.patchSize(),
-            config.patchSize()});
-        this.embedGroup = new WeightGroup("vision patch embedding", prefix, List.of(PATCH));
-        List<WeightGroup> blocks = new ArrayList<>();
-        for (int i = 0; i < config.depth(); i++) {
-            String p = prefix + "blocks." + i + ".";
-            Object[][] expected = {
-                {NORM1, new long[] {d}}, {NORM2, new long[] {d}}, {QKV_W, new long[] {3 * d, d}},
-                {QKV_B, new long[] {3 * d}}, {PROJ_W, new long[] {d, d}}, {PROJ_B, new long[] {d}},
-                {GATE_W, new long[] {f, d}}, {GATE_B, new long[] {f}}, {UP_W, new long[] {f, d}},
-                {UP_B, new long[] {f}}, {DOWN_W, new long[] {d, f}}, {DOWN_B, new long[] {d}},
-            };
-            List<String> names = new ArrayList<>();
-            for (Object[] e : expected) {
-                check(p + e[0], (long[]) e[1]);
-                names.add((String) e[0]);
-            }
-            blocks.add(new WeightGroup("vision block " + i, p, names));
-        }
-        if (source.contains(prefix + "blocks." + config.depth() + "." + NORM1)) {
-            throw new IllegalArgumentException("the checkpoint has more than depth = " + config.depth()
-                    + " vision blocks: config and weights do not match");
-        }
-        this.blockGroups = List.copyOf(blocks);
-        String mp = prefix + "merger.";
-        check(mp + LN_Q, new long[] {d});
-        check(mp + FC1_W, new long[] {md, md});
-        check(mp + FC1_B, new long[] {md});
-        check(mp + FC2_W, new long[] {config.outHiddenSize(), md});
-        check(mp + FC2_B, new long[] {config.outHiddenSize()});
-        this.mergerGroup = new WeightGroup("vision merger", mp, List.of(LN_Q, FC1_W, FC1_B, FC2_W, FC2_B));
+        Layout layout = checkWeights(config, source);
+        this.prefix = layout.prefix();
+        this.embedGroup = layout.embed();
+        this.blockGroups = layout.blocks();
+        this.mergerGroup = layout.merger();
 
         List<WeightGroup> all = new ArrayList<>();
         all.add(embedGroup);
@@ -141,6 +111,53 @@ public final class Qwen25VisionTower implements AutoCloseable {
             float exponent = (float) (2 * j) / (float) dim;
             invFreq[j] = 1.0f / (float) Math.pow(ROPE_THETA, exponent);
         }
+    }
+
+    /** Where the tower's weights are in a checkpoint: key prefix, patch embedding, blocks, merger. */
+    public record Layout(String prefix, WeightGroup embed, List<WeightGroup> blocks, WeightGroup merger) {}
+
+    /**
+     * Checks that {@code source} holds the vision tower {@code config} describes, every tensor with the shape the
+     * config implies and no block beyond {@code depth}: the check {@code layered info} shares with loading.
+     *
+     * @throws IllegalArgumentException naming the missing or mis-shaped tensor
+     */
+    public static Layout checkWeights(VisionConfig config, WeightSource source) {
+        String prefix = detectPrefix(source);
+        long d = config.hiddenSize();
+        long f = config.intermediateSize();
+        long md = d * config.mergeUnit();
+        check(source, prefix + PATCH, new long[] {d, config.inChannels(), config.temporalPatchSize(),
+            config.patchSize(), config.patchSize()});
+        WeightGroup embed = new WeightGroup("vision patch embedding", prefix, List.of(PATCH));
+        List<WeightGroup> blocks = new ArrayList<>();
+        for (int i = 0; i < config.depth(); i++) {
+            String p = prefix + "blocks." + i + ".";
+            Object[][] expected = {
+                {NORM1, new long[] {d}}, {NORM2, new long[] {d}}, {QKV_W, new long[] {3 * d, d}},
+                {QKV_B, new long[] {3 * d}}, {PROJ_W, new long[] {d, d}}, {PROJ_B, new long[] {d}},
+                {GATE_W, new long[] {f, d}}, {GATE_B, new long[] {f}}, {UP_W, new long[] {f, d}},
+                {UP_B, new long[] {f}}, {DOWN_W, new long[] {d, f}}, {DOWN_B, new long[] {d}},
+            };
+            List<String> names = new ArrayList<>();
+            for (Object[] e : expected) {
+                check(source, p + e[0], (long[]) e[1]);
+                names.add((String) e[0]);
+            }
+            blocks.add(new WeightGroup("vision block " + i, p, names));
+        }
+        if (source.contains(prefix + "blocks." + config.depth() + "." + NORM1)) {
+            throw new IllegalArgumentException("the checkpoint has more than depth = " + config.depth()
+                    + " vision blocks: config and weights do not match");
+        }
+        String mp = prefix + "merger.";
+        check(source, mp + LN_Q, new long[] {d});
+        check(source, mp + FC1_W, new long[] {md, md});
+        check(source, mp + FC1_B, new long[] {md});
+        check(source, mp + FC2_W, new long[] {config.outHiddenSize(), md});
+        check(source, mp + FC2_B, new long[] {config.outHiddenSize()});
+        WeightGroup merger = new WeightGroup("vision merger", mp, List.of(LN_Q, FC1_W, FC1_B, FC2_W, FC2_B));
+        return new Layout(prefix, embed, List.copyOf(blocks), merger);
     }
 
     /** Whether {@code source} holds a vision tower (any known prefix). */
@@ -165,7 +182,7 @@ public final class Qwen25VisionTower implements AutoCloseable {
                 + "text_encoder checkpoint, vision weights included)");
     }
 
-    private void check(String name, long[] shape) {
+    private static void check(WeightSource source, String name, long[] shape) {
         if (!source.contains(name)) {
             throw new IllegalArgumentException("vision weight '" + name + "' is missing in " + source.describe());
         }
