@@ -72,8 +72,9 @@ public final class LoadBench {
                     Files.size(bf16) / (double) (1L << 30), Files.size(f32) / (double) (1L << 30), dir);
             long rss0 = ProcessMemory.rssMiB();
             double[] reads = new double[ROUNDS];
+            ByteBuffer buf = ByteBuffer.allocateDirect(64 << 20);
             for (int i = 0; i < ROUNDS; i++) {
-                reads[i] = sequentialRead(bf16);
+                reads[i] = sequentialRead(bf16, buf);
             }
             double read = median(reads);
             out.printf(Locale.ROOT, "%-46s %9s %9s %9s%n", "what", "seconds", "x old", "x read");
@@ -174,10 +175,10 @@ public final class LoadBench {
         return s[s.length / 2];
     }
 
-    private static double sequentialRead(Path file) throws IOException {
+    private static double sequentialRead(Path file, ByteBuffer buf) throws IOException {
         long t0 = System.nanoTime();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer buf = ByteBuffer.allocateDirect(64 << 20);
+            buf.clear();
             while (ch.read(buf) > 0) {
                 buf.clear();
             }

@@ -25,8 +25,25 @@ public final class LayeredMain {
     }
 
     public static void main(String[] args) {
+        quietLogging();
         int code = new LayeredMain().run(args, System.out, System.err);
         System.exit(code);
+    }
+
+    /**
+     * The command line's SLF4J binding is slf4j-simple (in {@code target/lib/} only, so that Fiji keeps its own):
+     * warnings and errors of the libraries on stderr, their info chatter off, and DJL's "failed to detect GPU
+     * count" off (a CPU machine with CUDA runtime libraries but no driver; {@code --device} reports CUDA problems
+     * itself). Settings given with {@code -D} win. Must run before the first logger is created.
+     */
+    private static void quietLogging() {
+        String prefix = "org.slf4j.simpleLogger.";
+        for (String[] kv : new String[][] {{"defaultLogLevel", "warn"}, {"log.ai.djl.util.cuda.CudaUtils", "error"},
+                {"showThreadName", "false"}}) {
+            if (System.getProperty(prefix + kv[0]) == null) {
+                System.setProperty(prefix + kv[0], kv[1]);
+            }
+        }
     }
 
     /** Runs one command line; returns the exit status (0 ok, 1 failure, 2 usage error). */
