@@ -13,7 +13,7 @@ import java.util.List;
  * first of them. Loading and {@code layered info} run the same checks, so a model that {@code info} passes loads.
  */
 public final class WeightCheck {
-    private static final int SHOWN = 8;
+    private static final int SHOWN = 4;
 
     private final WeightSource source;
     private final String what;
