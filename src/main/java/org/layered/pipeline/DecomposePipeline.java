@@ -141,6 +141,7 @@ public final class DecomposePipeline implements AutoCloseable {
     public Decomposition run(RgbaImage image, DecomposeSettings settings, GivenInputs given,
             ProgressListener progress, Cancellation cancel) throws IOException {
         requireUnchangedFiles("since the model was loaded; load it again");
+        requireFiniteInputs(given);
         Map<String, Double> seconds = new LinkedHashMap<>();
         StageClock clock = new StageClock(progress, cancel, seconds);
         long seed = settings.seed() != null ? settings.seed() : new SecureRandom().nextLong() & Long.MAX_VALUE;
@@ -181,9 +182,11 @@ public final class DecomposePipeline implements AutoCloseable {
             boolean cfg = Guidance.isActive(settings.cfgScale(), negative != null);
             positive = inDtype(positive, dtype);
             negative = cfg ? inDtype(negative, dtype) : null;
-            requireFiniteEmbeddings(positive, given.prompt() != null, "prompt");
-            if (negative != null) {
-                requireFiniteEmbeddings(negative, given.negative() != null, "negative prompt");
+            if (given.prompt() == null) {
+                requireFinite(positive.embeds(), "encode prompt", textEncoderMessage("prompt"));
+            }
+            if (negative != null && given.negative() == null) {
+                requireFinite(negative.embeds(), "encode prompt", textEncoderMessage("negative prompt"));
             }
 
             clock.start("encode image");
@@ -201,10 +204,6 @@ public final class DecomposePipeline implements AutoCloseable {
             latents = Ops.as(latents, dtype);
             if (latents == given.latents()) {
                 latents = latents.copy(); // the loop frees each step's input; the caller's tensor stays theirs
-            }
-            if (given.latents() != null) {
-                requireFinite(latents, "noise", "the given initial 'latents' hold NaN or infinite values; "
-                        + "check the inputs file (--inputs)");
             }
 
             clock.start("denoise");
@@ -303,10 +302,26 @@ public final class DecomposePipeline implements AutoCloseable {
         }
     }
 
-    private void requireFiniteEmbeddings(TextConditioning c, boolean given, String which) {
-        requireFinite(c.embeds(), "encode prompt", given ? "the given " + which + " embeddings hold NaN or "
-                + "infinite values; check the inputs file (--inputs)" : "the text encoder turned the " + which
-                + " into NaN or infinite embeddings: " + damaged("text_encoder"));
+    /** Given tensors are checked before any work: NaN in them is the inputs' fault, not the model's. */
+    private static void requireFiniteInputs(GivenInputs given) {
+        String check = "; check the inputs file (--inputs)";
+        if (given.prompt() != null) {
+            requireFinite(given.prompt().embeds(), "inputs", "the given 'prompt_embeds' hold NaN or infinite "
+                    + "values" + check);
+        }
+        if (given.negative() != null) {
+            requireFinite(given.negative().embeds(), "inputs", "the given 'negative_prompt_embeds' hold NaN or "
+                    + "infinite values" + check);
+        }
+        if (given.latents() != null) {
+            requireFinite(given.latents(), "inputs", "the given initial 'latents' hold NaN or infinite values"
+                    + check);
+        }
+    }
+
+    private String textEncoderMessage(String which) {
+        return "the text encoder turned the " + which + " into NaN or infinite embeddings: "
+                + damaged("text_encoder");
     }
 
     /** The first step is where damaged transformer weights show; later, after finite steps, it is an overflow. */
