@@ -27,9 +27,9 @@ import java.util.concurrent.TimeoutException;
  * context class loader is the plugin's (DJL finds its engine through it), and runs from several commands queue up
  * here, one at a time.
  *
- * <p>Before each run the loaded model's files are compared with what was loaded ({@link DecomposePipeline#changedFiles}):
- * a weight or config file rewritten, truncated or replaced since makes the host load the model again, with one log
- * line naming the file, instead of computing with stale weights.
+ * <p>Before each run the loaded model's files are compared with what was loaded
+ * ({@link DecomposePipeline#changedFiles}): a weight or config file rewritten, truncated or replaced since makes the
+ * host load the model again, with one log line naming the file, instead of computing with stale weights.
  */
 public final class ModelHost {
     private static final ModelHost SHARED = new ModelHost();

@@ -24,16 +24,14 @@ class ModelHostReloadTest {
     @Test
     void changedFilesReloadTheModelWithOneLogLine() throws Exception {
         ChildJvm.Result r = ChildJvm.run(dir, ModelHostReloadProbe.class, 240);
-        assertFalse(r.aborted(), "the child JVM aborted (exit " + r.exit() + "):\n" + r.output());
-        assertEquals(0, r.exit(), r.output());
-        assertTrue(r.output().contains("PROBE-DONE"), r.output());
+        r.assertCompleted("PROBE-DONE");
         String file = "transformer/diffusion_pytorch_model.safetensors";
 
-        String run1 = one(r, "RUN1 ");
-        String run2 = one(r, "RUN2 ");
+        String run1 = r.single("RUN1 ");
+        String run2 = r.single("RUN2 ");
         assertTrue(run1.startsWith("layers "), r.output());
         assertNotEquals(run1, run2, "the overwritten weights must be used");
-        assertEquals(one(r, "FRESH "), run2, "the reloaded model computes what a fresh one does");
+        assertEquals(r.single("FRESH "), run2, "the reloaded model computes what a fresh one does");
 
         List<String> notes = r.lines("NOTE ");
         assertEquals(2, notes.size(), "one log line per reload:\n" + r.output());
@@ -41,14 +39,7 @@ class ModelHostReloadTest {
         assertTrue(notes.get(0).endsWith("; reloading it"), notes.get(0));
         assertTrue(notes.get(1).startsWith("model file " + file + " was rewritten (size"), notes.get(1));
 
-        String run3 = one(r, "RUN3 ");
+        String run3 = r.single("RUN3 ");
         assertTrue(run3.contains(file) && run3.contains("truncated"), run3);
-        assertFalse(run3.contains("\n"));
-    }
-
-    private static String one(ChildJvm.Result r, String prefix) {
-        List<String> lines = r.lines(prefix);
-        assertEquals(1, lines.size(), prefix + "\n" + r.output());
-        return lines.get(0);
     }
 }

@@ -54,15 +54,7 @@ public final class TinyHubModel {
             Random rnd = new Random(7);
             m.text(".gitattributes", "*.safetensors filter=lfs diff=lfs merge=lfs -text\n");
             m.text("README.md", "---\nlicense: apache-2.0\n---\n# tiny stand-in\n");
-            m.text("model_index.json", """
-                    {"_class_name": "QwenImageLayeredPipeline", "_diffusers_version": "0.36.0",
-                     "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"],
-                     "vae": ["diffusers", "AutoencoderKLQwenImage"],
-                     "transformer": ["diffusers", "QwenImageTransformer2DModel"],
-                     "text_encoder": ["transformers", "Qwen2_5_VLForConditionalGeneration"],
-                     "tokenizer": ["transformers", "Qwen2Tokenizer"],
-                     "processor": ["transformers", "Qwen2VLProcessor"]}
-                    """);
+            m.text("model_index.json", TinyModel.MODEL_INDEX);
             // components of the tiny golden model, so that the folder loads (configs and weight layouts from
             // src/test/resources/golden, random values); the transformer is split in two shards with an index
             Path golden = TinyModel.GOLDEN;

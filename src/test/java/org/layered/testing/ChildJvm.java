@@ -9,6 +9,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -28,6 +31,20 @@ public final class ChildJvm {
         /** Whether the JVM died of a signal (e.g. SIGBUS, SIGABRT: exit 128 + n) or left a crash log. */
         public boolean aborted() {
             return exit > 128 || crashLog;
+        }
+
+        /** Asserts that the child neither aborted nor failed, and printed {@code marker} (its last line). */
+        public void assertCompleted(String marker) {
+            assertFalse(aborted(), "the child JVM aborted (exit " + exit + "):\n" + output);
+            assertEquals(0, exit, output);
+            assertTrue(output.contains(marker), output);
+        }
+
+        /** The one line starting with {@code prefix}, without it. */
+        public String single(String prefix) {
+            List<String> found = lines(prefix);
+            assertEquals(1, found.size(), "not one line '" + prefix + "':\n" + output);
+            return found.get(0);
         }
     }
 

@@ -88,16 +88,19 @@ public final class TinyModel {
      * simply not there, as in a partial download) into {@code dir}.
      */
     public static void writeModelIndex(Path dir) throws IOException {
-        Files.writeString(dir.resolve("model_index.json"), """
-                {"_class_name": "QwenImageLayeredPipeline", "_diffusers_version": "0.40.0.dev0",
-                 "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"],
-                 "vae": ["diffusers", "AutoencoderKLQwenImage"],
-                 "transformer": ["diffusers", "QwenImageTransformer2DModel"],
-                 "text_encoder": ["transformers", "Qwen2_5_VLForConditionalGeneration"],
-                 "tokenizer": ["transformers", "Qwen2Tokenizer"],
-                 "processor": ["transformers", "Qwen2VLProcessor"]}
-                """);
+        Files.writeString(dir.resolve("model_index.json"), MODEL_INDEX);
     }
+
+    /** The released model's model_index.json. */
+    public static final String MODEL_INDEX = """
+            {"_class_name": "QwenImageLayeredPipeline", "_diffusers_version": "0.36.0",
+             "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"],
+             "vae": ["diffusers", "AutoencoderKLQwenImage"],
+             "transformer": ["diffusers", "QwenImageTransformer2DModel"],
+             "text_encoder": ["transformers", "Qwen2_5_VLForConditionalGeneration"],
+             "tokenizer": ["transformers", "Qwen2Tokenizer"],
+             "processor": ["transformers", "Qwen2VLProcessor"]}
+            """;
 
     /** The weights file of a component of a model built here, e.g. {@code weights(model, "transformer")}. */
     public static Path weights(Path model, String component) {
