@@ -85,10 +85,11 @@ public final class DecomposePipeline implements AutoCloseable {
     public static DecomposePipeline open(Path modelDir, ComputeDevice device, Precision precision,
             ResidencyPolicy residency, Function<DecomposePipeline, PromptEncoding> promptEncoders)
             throws IOException {
+        // first, so that a file changing while the model loads is noticed at the next run
+        ModelFingerprint files = ModelFingerprint.of(modelDir, ModelIndex.COMPONENT_KEYS);
         ModelCheck check = ModelCheck.of(modelDir);
-        ModelIndex index = check.index();
-        ModelFingerprint files = ModelFingerprint.of(modelDir, index.components().keySet()); // before any weight
         check.requireRunnable();
+        ModelIndex index = check.index();
         FlowMatchEulerScheduler scheduler = new FlowMatchEulerScheduler(
                 FlowMatchSchedulerConfig.read(index.componentDir("scheduler")));
         RgbaVae vae = RgbaVae.load(index.componentDir("vae"), device, precision);

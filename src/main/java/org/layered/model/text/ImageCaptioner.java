@@ -199,8 +199,10 @@ public final class ImageCaptioner implements AutoCloseable {
         GenerationConfig gen = GenerationConfig.read(dir, config.eosTokenId());
         if (pc.patchSize() != config.vision().patchSize() || pc.mergeSize() != config.vision().spatialMergeSize()
                 || pc.temporalPatchSize() != config.vision().temporalPatchSize()) {
-            throw new ConfigException("the image processor (" + pc + ") does not fit the vision tower ("
-                    + config.vision() + ")");
+            throw new ConfigException(cfg + ": the vision tower (patch " + config.vision().patchSize() + ", merge "
+                    + config.vision().spatialMergeSize() + ", temporal patch " + config.vision().temporalPatchSize()
+                    + ") does not fit the image processor (patch " + pc.patchSize() + ", merge " + pc.mergeSize()
+                    + ", temporal patch " + pc.temporalPatchSize() + ")");
         }
         return new ImageCaptioner(dir, tok, owns, config, gen, pc, options);
     }

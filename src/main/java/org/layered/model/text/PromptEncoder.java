@@ -340,7 +340,8 @@ public final class PromptEncoder implements AutoCloseable {
                 Qwen2LanguageModel m = model;
                 model = null;
                 m.close();
-                throw new IOException("the loaded text encoder's config " + m.config() + " differs from " + config);
+                throw new IOException("the text encoder loaded now has another config than when this prompt encoder "
+                        + "was opened (its config.json changed): open it again");
             }
             modelLoads++;
         }
