@@ -63,6 +63,13 @@ public final class PipelineBench {
     }
 
     private static void build(Sizes s, Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("model_index.json"), """
+                {"_class_name": "QwenImageLayeredPipeline",
+                 "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"],
+                 "vae": ["diffusers", "AutoencoderKLQwenImage"],
+                 "transformer": ["diffusers", "QwenImageTransformer2DModel"]}
+                """);
         Path vae = Files.createDirectories(dir.resolve("vae"));
         VaeBench.writeRandomCheckpoint(s.vae(), vae, 1);
         TransformerBench.writeRandomCheckpoint(s.transformer(), Files.createDirectories(dir.resolve("transformer")),
