@@ -3,7 +3,6 @@ package org.layered.engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.JniUtils;
@@ -129,9 +128,10 @@ public final class Ops {
     }
 
     /**
-     * A tensor over raw little-endian bytes the caller allocated (never a file mapping: see {@link #read}), possibly
-     * split in chunks under 2 GiB. A single direct chunk of a DJL-representable type is used without copying: the
-     * tensor aliases the buffer, which must then outlive it. bf16 and chunked data are assembled natively.
+     * A tensor over raw little-endian bytes the caller allocated, possibly split in chunks under 2 GiB. A single
+     * direct chunk of a DJL-representable type is used without copying: the tensor aliases the buffer, which must
+     * then outlive it. bf16 and chunked data are assembled natively. Never pass a file mapping (see {@link #read});
+     * only the load benchmark does, to measure the old loader as its reference.
      */
     public static Tensor fromBytes(List<ByteBuffer> chunks, DType dtype, long[] shape, ComputeDevice device) {
         long total = 0;
