@@ -67,8 +67,8 @@ final class InfoCommand implements CliCommand {
         return """
                 usage: layered info --model DIR|REPO[@REV] [--verify true|false] [--cache DIR]
 
-                  --model DIR   a diffusers model folder (with model_index.json or component folders such as
-                                vae/ and transformer/), one component folder, or one .safetensors file;
+                  --model DIR   a diffusers model folder (with model_index.json and component folders such
+                                as vae/ and transformer/), one component folder, or one .safetensors file;
                                 or a hub repository id such as Qwen/Qwen-Image-Layered, found in the
                                 Hugging Face cache (HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub)
                                 or the plugin's cache (see 'layered fetch')

@@ -145,7 +145,7 @@ public final class ImageCaptioner implements AutoCloseable {
     }
 
     /**
-     * A captioner for a model folder: a diffusers pipeline folder ({@code model_index.json} or component folders
+     * A captioner for a model folder: a diffusers pipeline folder ({@code model_index.json} with component folders
      * {@code text_encoder/}, {@code tokenizer/}, {@code processor/}), or one Qwen2.5-VL folder holding the
      * config, weights, tokenizer and {@code preprocessor_config.json} together.
      */
