@@ -1,9 +1,15 @@
 package org.layered.export;
 
+import org.layered.image.ImageFileReader;
 import org.layered.image.RgbaImage;
+import org.layered.io.FileErrors;
 
 import javax.imageio.ImageIO;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -11,27 +17,39 @@ import java.nio.file.Path;
 public final class PngLayerWriter {
     private PngLayerWriter() {}
 
+    /**
+     * Writes {@code image} to a temporary sibling, then moves it over {@code file}; on failure the temporary file is
+     * removed and the message names {@code file} and the cause (permission denied, disk full, ...).
+     */
     public static void write(RgbaImage image, Path file) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".part");
-        if (!ImageIO.write(image.toBufferedImage(), "png", tmp.toFile())) {
-            throw new IOException("no PNG writer available in this Java runtime");
+        Path tmp = ExportSupport.partFile(file);
+        try {
+            ImageWriter writer = ImageIO.getImageWritersByFormatName("png").next();
+            // a plain stream (not ImageIO's file cache), so the operating system's reason reaches the exception
+            try (OutputStream os = Files.newOutputStream(tmp);
+                 ImageOutputStream out = new MemoryCacheImageOutputStream(os)) {
+                writer.setOutput(out);
+                writer.write(image.toBufferedImage());
+            } finally {
+                writer.dispose();
+            }
+            ExportSupport.commit(tmp, file);
+        } catch (IOException e) {
+            ExportSupport.discard(tmp);
+            throw FileErrors.describe("write", file, e);
+        } catch (RuntimeException e) {
+            ExportSupport.discard(tmp);
+            throw e;
         }
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     /**
-     * Reads a PNG, JPEG, BMP or GIF into RGBA; images without alpha get alpha 255.
+     * Reads the first frame of an image file into RGBA as Pillow's {@code convert("RGBA")} does
+     * ({@link ImageFileReader}); images without alpha get alpha 255.
      *
-     * @throws IOException naming the file when it is missing or not a readable image
+     * @throws IOException naming the file and the cause
      */
     public static RgbaImage read(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IOException(file + ": image file not found");
-        }
-        java.awt.image.BufferedImage img = ImageIO.read(file.toFile());
-        if (img == null) {
-            throw new IOException(file + ": not an image this Java runtime can read (use PNG, JPEG, BMP or GIF)");
-        }
-        return RgbaImage.fromBufferedImage(img);
+        return ImageFileReader.read(file).image();
     }
 }

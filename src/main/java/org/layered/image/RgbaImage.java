@@ -71,25 +71,17 @@ public final class RgbaImage {
     }
 
     /**
-     * Reads any {@link BufferedImage} through {@code getRGB}, which yields straight-alpha sRGB ARGB (exact for
-     * {@code TYPE_INT_ARGB}; other types are converted by Java2D, and images without alpha become opaque).
+     * The pixels of a decoded image with the values Pillow's {@code convert("RGBA")} gives (samples as stored; see
+     * {@code PillowRgba}); images without alpha become opaque.
+     *
+     * @throws IllegalArgumentException for layouts Pillow has no RGBA conversion for (floating-point samples, ...)
      */
     public static RgbaImage fromBufferedImage(BufferedImage image) {
-        int w = image.getWidth();
-        int h = image.getHeight();
-        if ((long) w * h * 4 > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("image " + w + "x" + h + " is too large for one RGBA byte array");
+        if ((long) image.getWidth() * image.getHeight() * 4 > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("image " + image.getWidth() + "x" + image.getHeight()
+                    + " is too large for one RGBA byte array");
         }
-        int[] argb = image.getRGB(0, 0, w, h, null, 0, w);
-        byte[] out = new byte[w * h * 4];
-        for (int i = 0; i < argb.length; i++) {
-            int p = argb[i];
-            out[4 * i] = (byte) (p >>> 16);
-            out[4 * i + 1] = (byte) (p >>> 8);
-            out[4 * i + 2] = (byte) p;
-            out[4 * i + 3] = (byte) (p >>> 24);
-        }
-        return new RgbaImage(w, h, out, true);
+        return PillowRgba.convert(image, new java.util.ArrayList<>());
     }
 
     /** A new {@code TYPE_INT_ARGB} image (straight alpha, so values round-trip exactly). */
