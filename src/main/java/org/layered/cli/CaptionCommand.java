@@ -3,7 +3,6 @@ package org.layered.cli;
 import org.layered.engine.ComputeDevice;
 import org.layered.engine.DeviceSpec;
 import org.layered.engine.TorchEngine;
-import org.layered.export.PngLayerWriter;
 import org.layered.image.RgbaImage;
 import org.layered.model.text.CaptionProgress;
 import org.layered.model.text.GenerationConfig;
@@ -11,6 +10,7 @@ import org.layered.model.text.ImageCaptioner;
 import org.layered.engine.Cancellation;
 import org.layered.pipeline.ResolutionBucket;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -38,7 +38,8 @@ final class CaptionCommand implements CliCommand {
 
                   --model DIR              diffusers model folder (text_encoder/, tokenizer/, processor/), or one
                                            Qwen2.5-VL folder with config, weights, tokenizer and preprocessor config
-                  --image IN.png           image to describe (RGB or RGBA; alpha is ignored by the captioner)
+                  --image IN.png           image to describe (as for decompose; alpha is ignored by the captioner)
+                  --frame K                frame (page) K of a multi-frame GIF or TIFF (default 1)
                   --max-new-tokens N       generation limit (default 512, as the pipeline)
                   --chinese B              true|false: use the Chinese caption instruction (default false: English,
                                            as the official README and app)
@@ -46,13 +47,14 @@ final class CaptionCommand implements CliCommand {
                                            (default 640)
                   --device D               auto|cpu|cuda[:i] (default auto)
 
-                Prints the caption on stdout; progress goes to stderr. Ctrl-C stops between tokens.
+                Prints the caption on stdout; progress goes to stderr. Ctrl-C stops between tokens (exit 130); a
+                second Ctrl-C quits at once.
                 """;
     }
 
     @Override
     public Set<String> flags() {
-        return Set.of("model", "image", "max-new-tokens", "chinese", "resolution", "device");
+        return Set.of("model", "image", "max-new-tokens", "chinese", "resolution", "device", "frame");
     }
 
     @Override
@@ -74,32 +76,33 @@ final class CaptionCommand implements CliCommand {
         } catch (IllegalArgumentException e) {
             throw new CliArgs.UsageException(e.getMessage());
         }
-        RgbaImage image = PngLayerWriter.read(imageFile);
-        ResolutionBucket bucket = ResolutionBucket.forImage(resolution, image.width(), image.height());
-        RgbaImage resized = bucket.fit(image);
-
-        ComputeDevice device = TorchEngine.get().resolve(spec);
+        int frame = args.integer("frame", 1, 1, Integer.MAX_VALUE);
         Cancellation cancel = new Cancellation();
-        Thread hook = new Thread(cancel::cancel, "layered-cancel");
-        Runtime.getRuntime().addShutdownHook(hook);
+        try (CtrlC ctrlC = CtrlC.install(cancel, err, name())) {
+            RgbaImage image = DecomposeCommand.readImage(imageFile, frame, err).image();
+            ResolutionBucket bucket = ResolutionBucket.forImage(resolution, image.width(), image.height());
+            RgbaImage resized = bucket.fit(image);
+            ComputeDevice device = TorchEngine.get().resolve(spec);
+            cancel.check();
+            return caption(model, device, imageFile, image, resized, chinese.equals("false"), maxNewTokens, out,
+                    err, cancel);
+        } catch (Cancellation.CancelledException e) {
+            err.println("layered caption: cancelled");
+            return 130;
+        }
+    }
+
+    private static int caption(Path model, ComputeDevice device, Path imageFile, RgbaImage image, RgbaImage resized,
+            boolean english, int maxNewTokens, PrintStream out, PrintStream err, Cancellation cancel)
+            throws IOException {
         try (ImageCaptioner captioner = ImageCaptioner.open(model, ImageCaptioner.Options.defaults(device)
                 .withProgressInterval(16))) {
             err.printf(Locale.ROOT, "[layered] captioning %s (%dx%d, resized to %dx%d) on %s, %s%n", imageFile,
                     image.width(), image.height(), resized.width(), resized.height(), device,
                     captioner.generationConfig());
-            String caption = captioner.caption(resized, chinese.equals("false"), maxNewTokens,
-                    new StderrProgress(err), cancel);
+            String caption = captioner.caption(resized, english, maxNewTokens, new StderrProgress(err), cancel);
             out.println(caption);
             return 0;
-        } catch (Cancellation.CancelledException e) {
-            err.println("layered caption: cancelled");
-            return 130;
-        } finally {
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the JVM is exiting (Ctrl-C): the hook has run
-            }
         }
     }
 

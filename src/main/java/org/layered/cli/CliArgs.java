@@ -1,5 +1,6 @@
 package org.layered.cli;
 
+import java.math.BigInteger;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -67,19 +68,24 @@ final class CliArgs {
     }
 
     int integer(String name, int fallback, int min, int max) throws UsageException {
-        String v = values.get(name);
-        if (v == null) {
-            return fallback;
-        }
-        try {
-            int i = Integer.parseInt(v.trim());
-            if (i < min || i > max) {
-                throw new UsageException("--" + name + " must be between " + min + " and " + max + ", got " + i);
-            }
-            return i;
-        } catch (NumberFormatException e) {
+        return values.containsKey(name) ? (int) longInteger(name, min, max) : fallback;
+    }
+
+    /**
+     * A whole number in {@code [min, max]}; one too long for any integer type is "out of range", not "not a
+     * number".
+     */
+    long longInteger(String name, long min, long max) throws UsageException {
+        String v = required(name).trim();
+        if (!v.matches("[+-]?\\d+")) {
             throw new UsageException("--" + name + " must be a whole number, got '" + v + "'");
         }
+        BigInteger i = new BigInteger(v);
+        if (i.compareTo(BigInteger.valueOf(min)) < 0 || i.compareTo(BigInteger.valueOf(max)) > 0) {
+            throw new UsageException("--" + name + " is out of range: it must be between " + min + " and " + max
+                    + ", got " + v);
+        }
+        return i.longValue();
     }
 
     boolean has(String name) {

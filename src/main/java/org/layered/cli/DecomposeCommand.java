@@ -1,31 +1,33 @@
 package org.layered.cli;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import org.layered.engine.ComputeDevice;
 import org.layered.engine.DeviceSpec;
 import org.layered.engine.Precision;
 import org.layered.engine.TensorScope;
 import org.layered.engine.TorchEngine;
+import org.layered.engine.Cancellation;
 import org.layered.export.LayerExporter;
 import org.layered.export.LayerExporters;
 import org.layered.export.Manifest;
-import org.layered.export.PngLayerWriter;
+import org.layered.export.OutputFolder;
 import org.layered.export.PngStackWriter;
+import org.layered.image.DecodedImage;
+import org.layered.image.ImageFileReader;
 import org.layered.image.RgbaImage;
-import org.layered.engine.Cancellation;
 import org.layered.pipeline.DecomposePipeline;
 import org.layered.pipeline.DecomposeSettings;
 import org.layered.pipeline.Decomposition;
 import org.layered.pipeline.GivenInputs;
 import org.layered.pipeline.ProgressListener;
+import org.layered.pipeline.ResolutionBucket;
 import org.layered.store.ModelStore;
 import org.layered.store.ModelStoreException;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -50,8 +52,11 @@ final class DecomposeCommand implements CliCommand {
                   --model DIR|REPO         diffusers model folder (scheduler/, vae/, transformer/, text_encoder/...)
                                            or a reference found in the Hugging Face / plugin cache
                                            (default Qwen/Qwen-Image-Layered; get it with 'layered fetch')
-                  --image IN.png           image to decompose (RGB or RGBA; PNG, JPEG, BMP, GIF)
-                  --out OUTDIR             output folder (created if needed)
+                  --image IN.png           image to decompose (PNG, JPEG incl. CMYK, GIF, BMP, TIFF, PGM/PPM),
+                                           read as Pillow's convert("RGBA") reads it
+                  --frame K                frame (page) K of a multi-frame GIF or TIFF (default 1, the first)
+                  --out OUTDIR             output folder: new, empty, or a previous result (replaced as a whole);
+                                           other files in it make the run stop before computing
                   --layers N               number of layers (default 4)
                   --resolution 640|1024    working-size bucket (default 640)
                   --steps S                denoising steps (default 50)
@@ -69,14 +74,17 @@ final class DecomposeCommand implements CliCommand {
                 Writes manifest.json and, per format: png: OUTDIR/layer-1.png ... layer-N.png (straight-alpha RGBA,
                 layer-1 = bottom) and composite.png; ora: OUTDIR/layers.ora (OpenRaster, GIMP/Krita); psd:
                 OUTDIR/layers.psd (layered Photoshop file with merged image); tiff: OUTDIR/layers.tif (ImageJ
-                hyperstack, C = RGBA, Z = layers bottom to top). Progress goes to stderr; Ctrl-C stops between steps.
+                hyperstack, C = RGBA, Z = layers bottom to top). The result is staged in a hidden folder beside OUTDIR
+                and moved into place only when complete; a second run into the same OUTDIR stops at once (lock file
+                beside it). Progress goes to stderr. Ctrl-C stops after the current step and writes nothing (exit
+                130); a second Ctrl-C quits at once.
                 """;
     }
 
     @Override
     public Set<String> flags() {
         return Set.of("model", "image", "out", "layers", "resolution", "steps", "cfg", "cfg-normalize", "seed",
-                "prompt", "negative-prompt", "device", "inputs", "format");
+                "prompt", "negative-prompt", "device", "inputs", "format", "frame");
     }
 
     @Override
@@ -85,54 +93,75 @@ final class DecomposeCommand implements CliCommand {
         Path imageFile = args.path("image");
         Path outDir = args.path("out");
         DecomposeSettings settings = settings(args);
+        int frame = args.integer("frame", 1, 1, Integer.MAX_VALUE);
         List<LayerExporter> exporters;
         try {
             exporters = LayerExporters.forList(args.string("format", "png"));
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new CliArgs.UsageException(e.getMessage());
         }
-        RgbaImage image = PngLayerWriter.read(imageFile);
-        Files.createDirectories(outDir);
-
-        TorchEngine engine = TorchEngine.get();
-        ComputeDevice device = engine.resolve(settings.device());
-        Precision precision = Precision.defaultFor(device);
         Cancellation cancel = new Cancellation();
-        Thread hook = new Thread(cancel::cancel, "layered-cancel");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try (DecomposePipeline pipeline = DecomposePipeline.open(model, device, precision, null);
-             TensorScope scope = TensorScope.open()) {
-            GivenInputs given = args.has("inputs") ? GivenInputs.read(args.path("inputs"), device) : GivenInputs.NONE;
-            Decomposition d = pipeline.run(image, settings, given, new StderrProgress(err), cancel);
-            int n = d.stack().size();
-            List<String> written = new ArrayList<>();
-            boolean png = false;
-            for (LayerExporter exporter : exporters) {
-                exporter.write(d.stack(), null, exporter.target(outDir));
-                written.addAll(exporter.fileNames(n));
-                png |= exporter.format().equals("png");
+        try (CtrlC ctrlC = CtrlC.install(cancel, err, name())) {
+            DecodedImage input = readImage(imageFile, frame, err);
+            RgbaImage image = input.image();
+            ResolutionBucket bucket = ResolutionBucket.forImage(settings.resolution(), image.width(), image.height());
+            // checked and locked before minutes of computing; the result is staged beside it
+            try (OutputFolder folder = OutputFolder.claim(outDir, OutputFolder.estimatedBytes(exporters,
+                    settings.layers(), bucket.width(), bucket.height()))) {
+                cancel.check();
+                TorchEngine engine = TorchEngine.get();
+                ComputeDevice device = engine.resolve(settings.device());
+                Precision precision = Precision.defaultFor(device);
+                try (DecomposePipeline pipeline = DecomposePipeline.open(model, device, precision, null);
+                     TensorScope scope = TensorScope.open()) {
+                    GivenInputs given = args.has("inputs") ? GivenInputs.read(args.path("inputs"), device)
+                            : GivenInputs.NONE;
+                    Decomposition d = pipeline.run(image, settings, given, new StderrProgress(err), cancel);
+                    int n = d.stack().size();
+                    boolean png = exporters.stream().anyMatch(e -> e.format().equals("png"));
+                    // layers_bottom_to_top: the PNG files when written, else the layer names inside the documents
+                    List<String> order = png ? PngStackWriter.layerNames(n) : LayerExporter.defaultLayerNames(n);
+                    JsonObject manifest = Manifest.of(d, model, device.toString(), precision.name(), order);
+                    manifest.addProperty("source", source(imageFile, input));
+                    if (!input.notes().isEmpty()) {
+                        manifest.addProperty("conversion", String.join("; ", input.notes()));
+                    }
+                    folder.write(d.stack(), exporters, manifest, cancel);
+                    out.printf(Locale.ROOT, "wrote %d layers (%dx%d) to %s; composite error %.2f/255 mean, PSNR "
+                                    + "%.1f dB%n", n, d.bucket().width(), d.bucket().height(), folder.path(),
+                            d.stack().compositeError().meanAbs(), d.stack().compositeError().psnr());
+                    return 0;
+                }
             }
-            // layers_bottom_to_top: the PNG files when written, else the layer names inside the layered documents
-            List<String> order = png ? PngStackWriter.layerNames(n) : LayerExporter.defaultLayerNames(n);
-            JsonObject manifest = Manifest.of(d, model, device.toString(), precision.name(), order);
-            JsonArray files = new JsonArray();
-            written.forEach(files::add);
-            manifest.add("files", files);
-            Manifest.write(manifest, outDir.resolve("manifest.json"));
-            out.printf(Locale.ROOT, "wrote %d layers (%dx%d) to %s; composite error %.2f/255 mean, PSNR %.1f dB%n",
-                    d.stack().size(), d.bucket().width(), d.bucket().height(), outDir,
-                    d.stack().compositeError().meanAbs(), d.stack().compositeError().psnr());
-            return 0;
         } catch (Cancellation.CancelledException e) {
             err.println("layered decompose: cancelled; nothing written");
             return 130;
-        } finally {
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the JVM is exiting (Ctrl-C): the hook has run
-            }
         }
+    }
+
+    /**
+     * Reads frame {@code frame} of the input as Pillow would, saying on stderr what the reading changed.
+     *
+     * @throws CliArgs.UsageException when the file has no such frame
+     */
+    static DecodedImage readImage(Path file, int frame, PrintStream err) throws IOException, CliArgs.UsageException {
+        DecodedImage d;
+        try {
+            d = ImageFileReader.read(file, frame);
+        } catch (IllegalArgumentException e) {
+            throw new CliArgs.UsageException("--frame: " + e.getMessage());
+        }
+        for (String note : d.notes()) {
+            err.println("[layered] " + file.getFileName() + ": " + note
+                    + (note.startsWith("frame 1 of") ? " (--frame K takes another)" : ""));
+        }
+        return d;
+    }
+
+    /** Where the input came from, for the manifest. */
+    static String source(Path file, DecodedImage d) {
+        return file.toAbsolutePath().normalize() + (d.frames() > 1 ? " frame " + d.frame() + " of " + d.frames()
+                : "") + ", " + d.image().width() + "x" + d.image().height() + ", " + d.format();
     }
 
     /**
@@ -154,19 +183,19 @@ final class DecomposeCommand implements CliCommand {
             if (!normalize.equals("true") && !normalize.equals("false")) {
                 throw new CliArgs.UsageException("--cfg-normalize must be true or false, got '" + normalize + "'");
             }
-            Long seed = args.has("seed") ? Long.valueOf(args.required("seed").trim()) : null;
-            if (seed != null && seed < 0) {
-                throw new CliArgs.UsageException("--seed must be >= 0");
+            Long seed = args.has("seed") ? args.longInteger("seed", 0, Long.MAX_VALUE) : null;
+            double cfg;
+            try {
+                cfg = Double.parseDouble(args.string("cfg", String.valueOf(d.cfgScale())).trim());
+            } catch (NumberFormatException e) {
+                throw new CliArgs.UsageException("--cfg must be a number, got '" + args.string("cfg", "") + "'");
             }
             return new DecomposeSettings(args.integer("layers", d.layers(), 1, DecomposeSettings.MAX_LAYERS),
                     args.integer("resolution", d.resolution(), 640, 1024),
                     args.integer("steps", d.steps(), 1, 1000),
-                    Double.parseDouble(args.string("cfg", String.valueOf(d.cfgScale()))),
-                    Boolean.parseBoolean(normalize), seed,
+                    cfg, Boolean.parseBoolean(normalize), seed,
                     args.string("prompt", null), args.string("negative-prompt", d.negativePrompt()),
                     DeviceSpec.parse(args.string("device", "auto")));
-        } catch (NumberFormatException e) {
-            throw new CliArgs.UsageException("not a number: " + e.getMessage());
         } catch (IllegalArgumentException e) {
             throw new CliArgs.UsageException(e.getMessage());
         }

@@ -75,6 +75,10 @@ public final class LayeredMain {
         } catch (Exception e) {
             err.println("layered " + c.name() + ": " + oneLine(e));
             return 1;
+        } catch (OutOfMemoryError e) {
+            err.println("layered " + c.name() + ": out of Java heap memory; give Java more (java -Xmx16g -jar "
+                    + "layered.jar ...) or use a smaller input");
+            return 1;
         }
     }
 

@@ -42,6 +42,16 @@ public interface LayerExporter {
         return outDir.resolve("layers." + extension());
     }
 
+    /**
+     * An upper bound of the bytes written for {@code layers} layers of {@code w x h} (checked against the free
+     * space before computing): every format here stores at most the layers and one composite, each at most
+     * uncompressed 8-bit RGBA, plus small headers.
+     */
+    default long estimatedBytes(int layers, int w, int h) {
+        long raw = (layers + 1L) * w * h * 4;
+        return raw + raw / 64 + 65536;
+    }
+
     /** The names, relative to {@code outDir}, of the files that {@code write(stack, names, target(outDir))} creates. */
     default List<String> fileNames(int layerCount) {
         return List.of("layers." + extension());

@@ -75,6 +75,12 @@ public final class OraWriter implements LayerExporter {
         }
     }
 
+    /** The layers and the merged image as for every format, plus the thumbnail. */
+    @Override
+    public long estimatedBytes(int layers, int w, int h) {
+        return LayerExporter.super.estimatedBytes(layers, w, h) + (long) THUMBNAIL_MAX * THUMBNAIL_MAX * 4;
+    }
+
     /** {@code data/layer-(index+1).png}; index 0 = bottom. */
     static String layerSrc(int index) {
         return "data/layer-" + (index + 1) + ".png";

@@ -1,8 +1,7 @@
 package org.layered.fiji;
 
-import ij.IJ;
-import ij.ImagePlus;
 import org.layered.engine.Cancellation;
+import org.layered.export.OutputFolder;
 import org.layered.pipeline.ProgressListener;
 
 import java.io.IOException;
@@ -19,16 +18,18 @@ import java.util.function.Consumer;
 
 /**
  * Decomposes every image of a folder into an output folder, one sub-folder per image plane
- * ({@code <output>/<name>/} or {@code <output>/<name>-z3/} for plane 3 of a stack). Resumable: a plane whose folder
- * already holds a {@code manifest.json} (written last) is skipped, and a half-written staging folder of an
- * interrupted run is discarded and redone. {@code shard=i/n} takes only the files whose index in the sorted list
+ * ({@code <output>/<name>/} or {@code <output>/<name>-z3/} for plane 3 of a stack). Files are read by
+ * {@link BatchInput}, never through a dialog; a file or plane that fails is logged, listed with the reason in
+ * {@code failed.tsv} ({@link FailedList}) and the batch goes on. Resumable: a plane whose folder already holds a
+ * {@code manifest.json} (written last) is skipped, and a half-written staging folder of an interrupted run is
+ * discarded and redone. {@code shard=i/n} takes only the files whose index in the sorted list
  * is i modulo n, so n jobs of a cluster job array can share a folder without overlap. The model stays loaded
  * for the whole folder.
  */
 public final class BatchDecompose {
-    /** File name extensions opened (ImageJ 1.x readers). */
+    /** File name extensions opened ({@link BatchInput}). */
     public static final Set<String> EXTENSIONS = Set.of("tif", "tiff", "png", "jpg", "jpeg", "gif", "bmp", "pgm",
-            "zip");
+            "ppm", "pbm", "zip");
 
     /** Which part of the folder this run takes: files with {@code index % count == index()}. */
     public record Shard(int index, int count) {
@@ -163,59 +164,73 @@ public final class BatchDecompose {
         log.accept("Layered batch: " + folder + " -> " + output + ": " + mine.size() + " of " + files.size()
                 + " image file(s) in shard " + shard);
         DecomposeJob job = new DecomposeJob(options, decomposer, log);
+        FailedList failures = new FailedList(output, shard, log);
+        failures.reset();
         int done = 0;
         int skipped = 0;
         int failed = 0;
         for (int k = 0; k < mine.size(); k++) {
             if (cancel.isCancelled()) {
-                return new Summary(files.size(), mine.size(), done, skipped, failed, true);
+                return finish(new Summary(files.size(), mine.size(), done, skipped, failed, true), failures);
             }
             Path file = mine.get(k);
             String base = names.get(file);
             String label = "image " + (k + 1) + "/" + mine.size() + " " + file.getFileName();
-            if (LayerFolder.isComplete(output.resolve(base))) {
+            if (OutputFolder.isComplete(output.resolve(base))) {
                 log.accept("Layered batch: " + label + ": already done, skipped");
                 skipped++;
                 continue;
             }
-            IJ.redirectErrorMessages();
-            ImagePlus imp = IJ.openImage(file.toString());
-            if (imp == null) {
-                log.accept("Layered batch: " + label + ": error: not an image ImageJ can open");
+            BatchInput input;
+            try {
+                input = BatchInput.open(file, base);
+            } catch (DecomposeException e) {
+                log.accept("Layered batch: " + label + ": error: " + e.getMessage());
+                failures.add(file.getFileName().toString(), "", e.getMessage());
                 failed++;
                 continue;
             }
-            try {
-                List<ImageConversion.Position> positions = ImageConversion.positions(imp);
-                for (ImageConversion.Position p : positions) {
-                    String unit = base + ImageConversion.planeSuffix(imp, p);
-                    Path dir = output.resolve(unit);
-                    if (LayerFolder.isComplete(dir)) {
+            try (input) {
+                for (int i = 0; i < input.size(); i++) {
+                    String unit = input.unitName(i);
+                    if (OutputFolder.isComplete(output.resolve(unit))) {
                         log.accept("Layered batch: " + label + " " + unit + ": already done, skipped");
                         skipped++;
                         continue;
                     }
-                    progress.stage(label + (positions.size() > 1 ? " plane " + unit : ""));
+                    progress.stage(label + (input.size() > 1 ? " plane " + unit : ""));
                     try {
-                        DecomposeJob.Outcome o = job.run(ImageConversion.plane(imp, p, base), null, dir, progress,
+                        DecomposeJob.Outcome o = job.run(input.plane(i), null, output.resolve(unit), progress,
                                 cancel);
+                        if (o.saveError() != null) {
+                            throw new DecomposeException(o.saveError());
+                        }
                         log.accept(ResultDisplay.summary(o));
                         done++;
                     } catch (DecomposeException e) {
                         log.accept("Layered batch: " + label + " " + unit + ": error: " + e.getMessage());
+                        failures.add(file.getFileName().toString(), unit, e.getMessage());
                         failed++;
                     } catch (Cancellation.CancelledException e) {
                         log.accept("Layered batch: cancelled during " + unit + "; it will be redone on resume");
-                        return new Summary(files.size(), mine.size(), done, skipped, failed, true);
+                        return finish(new Summary(files.size(), mine.size(), done, skipped, failed, true), failures);
                     }
                 }
             } catch (DecomposeException e) {
                 log.accept("Layered batch: " + label + ": error: " + e.getMessage());
+                failures.add(file.getFileName().toString(), "", e.getMessage());
                 failed++;
-            } finally {
-                imp.flush();
             }
         }
-        return new Summary(files.size(), mine.size(), done, skipped, failed, false);
+        return finish(new Summary(files.size(), mine.size(), done, skipped, failed, false), failures);
     }
+
+    private Summary finish(Summary s, FailedList failures) {
+        if (s.failed() > 0) {
+            log.accept("Layered batch: the failed files and why are listed in " + failures.file());
+        }
+        return s;
+    }
+
+
 }

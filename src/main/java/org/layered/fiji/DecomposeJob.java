@@ -5,6 +5,7 @@ import ij.ImagePlus;
 import ij.measure.Calibration;
 import org.layered.export.LayerExporter;
 import org.layered.export.Manifest;
+import org.layered.export.OutputFolder;
 import org.layered.export.PngStackWriter;
 import org.layered.image.LanczosResize;
 import org.layered.image.RgbaImage;
@@ -13,6 +14,7 @@ import org.layered.engine.Cancellation;
 import org.layered.pipeline.DecomposeSettings;
 import org.layered.pipeline.Decomposition;
 import org.layered.pipeline.ProgressListener;
+import org.layered.pipeline.ResolutionBucket;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -56,10 +58,12 @@ public final class DecomposeJob {
      * @param layerImages per-layer RGB images (empty when not asked for)
      * @param recomposed  the recomposed RGB image, or null when not asked for
      * @param savedTo     the folder the formats went to, or null
+     * @param saveError   why saving failed (one line naming the file and the cause), or null; the result is
+     *                    complete either way and should be shown
      */
     public record Outcome(ImageConversion.InputPlane input, Decomposer.Run run, LayerStack output,
             List<LayerStats> stats, String info, Calibration calibration, ImagePlus hyperstack,
-            List<ImagePlus> layerImages, ImagePlus recomposed, Path savedTo) {
+            List<ImagePlus> layerImages, ImagePlus recomposed, Path savedTo, String saveError) {
         public Decomposition decomposition() {
             return run.decomposition();
         }
@@ -89,15 +93,46 @@ public final class DecomposeJob {
     }
 
     /**
-     * Decomposes {@code input}.
+     * Decomposes {@code input}. The save folder is claimed (locked, checked for writability and free space) before
+     * anything is computed; a failure to save afterwards does not lose the result: it is returned with
+     * {@link Outcome#saveError()} saying what could not be saved and why.
      *
      * @param seedOverride a seed instead of the options' one, or null
      * @param saveDir      the folder to save the formats into, or null for none
+     * @throws DecomposeException for bad options or an output folder that cannot take the result
      */
     public Outcome run(ImageConversion.InputPlane input, Long seedOverride, Path saveDir, ProgressListener progress,
             Cancellation cancel) throws DecomposeException {
         DecomposeSettings settings = checkedSettings(seedOverride);
         List<LayerExporter> exporters = saveDir == null ? List.of() : exporters();
+        try (OutputFolder folder = saveDir == null ? null : claim(saveDir, exporters, settings, input)) {
+            return run(input, settings, folder, exporters, progress, cancel);
+        }
+    }
+
+    /** The save folder, checked before computing; sized for the output the options ask for. */
+    private OutputFolder claim(Path saveDir, List<LayerExporter> exporters, DecomposeSettings settings,
+            ImageConversion.InputPlane input) throws DecomposeException {
+        int w = input.width();
+        int h = input.height();
+        if (!options.originalSize()) {
+            try {
+                ResolutionBucket b = ResolutionBucket.forImage(settings.resolution(), w, h);
+                w = b.width();
+                h = b.height();
+            } catch (IllegalArgumentException e) {
+                throw new DecomposeException(Messages.forImageJ(e.getMessage()), e);
+            }
+        }
+        try {
+            return OutputFolder.claim(saveDir, OutputFolder.estimatedBytes(exporters, settings.layers(), w, h));
+        } catch (IOException e) {
+            throw new DecomposeException("cannot save there, so nothing was computed: " + Messages.forImageJ(e), e);
+        }
+    }
+
+    private Outcome run(ImageConversion.InputPlane input, DecomposeSettings settings, OutputFolder folder,
+            List<LayerExporter> exporters, ProgressListener progress, Cancellation cancel) throws DecomposeException {
         if (!input.conversion().isEmpty()) {
             log.accept("Layered: " + input.name() + ": " + input.conversion());
         }
@@ -132,19 +167,23 @@ public final class DecomposeJob {
                 cal) : null;
 
         Path saved = null;
-        if (saveDir != null) {
+        String saveError = null;
+        if (folder != null) {
             cancel.check();
             progress.stage("save");
             try {
-                LayerFolder.write(saveDir, output, exporters, manifest(input, run, output));
+                folder.write(output, exporters, manifest(input, run, output), cancel);
+                saved = folder.path();
+                log.accept("Layered: " + input.name() + ": saved " + options.formats() + " to " + saved);
+            } catch (Cancellation.CancelledException e) {
+                throw e;
             } catch (IOException | RuntimeException e) {
-                throw new DecomposeException("could not save the layers to " + saveDir + ": " + Messages.forImageJ(e),
-                        e);
+                saveError = "the result was not saved: " + Messages.forImageJ(e);
+                log.accept("Layered: " + input.name() + ": " + saveError);
             }
-            saved = saveDir;
-            log.accept("Layered: " + input.name() + ": saved " + options.formats() + " to " + saveDir);
         }
-        return new Outcome(input, run, output, stats, info, cal, hyperstack, layerImages, recomposed, saved);
+        return new Outcome(input, run, output, stats, info, cal, hyperstack, layerImages, recomposed, saved,
+                saveError);
     }
 
     private List<LayerExporter> exporters() throws DecomposeException {

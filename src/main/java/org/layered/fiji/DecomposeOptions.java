@@ -144,6 +144,10 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
             }
             return v;
         } catch (NumberFormatException e) {
+            if (seed.matches("\\+?\\d+")) {
+                throw new IllegalArgumentException("seed is out of range: at most " + Long.MAX_VALUE + ", got '"
+                        + seed + "'");
+            }
             throw new IllegalArgumentException("seed must be blank (random) or a whole number >= 0, got '" + seed
                     + "'");
         }

@@ -59,6 +59,7 @@ public final class ResultDisplay {
         return String.format(Locale.ROOT, "Layered: %s: %d layers %dx%d, seed %d, recomposition error %.2f/255 "
                         + "(PSNR %.1f dB)%s", o.title(), o.output().size(), o.output().layers().get(0).width(),
                 o.output().layers().get(0).height(), d.settings().seed(), d.stack().compositeError().meanAbs(),
-                d.stack().compositeError().psnr(), o.savedTo() == null ? "" : "; saved to " + o.savedTo());
+                d.stack().compositeError().psnr(), o.savedTo() != null ? "; saved to " + o.savedTo()
+                        : o.saveError() != null ? "; " + o.saveError() : "");
     }
 }

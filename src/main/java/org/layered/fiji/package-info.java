@@ -8,8 +8,8 @@
  *   <li>{@link org.layered.fiji.ImageConversion}: ImageJ images to RGBA, with every input rule (types, display
  *       range, RGBA hyperstacks, planes) and a clear message for anything else.</li>
  *   <li>{@link org.layered.fiji.DecomposeJob}: one run (options checked first, resampling, result images, Info,
- *       export); {@link org.layered.fiji.ResultImages} builds the images, {@link org.layered.fiji.LayerFolder} the
- *       saved folder, {@link org.layered.fiji.ResultDisplay} shows them the ImageJ 1.x way.</li>
+ *       export); {@link org.layered.fiji.ResultImages} builds the images, {@link org.layered.export.OutputFolder}
+ *       the saved folder, {@link org.layered.fiji.ResultDisplay} shows them the ImageJ 1.x way.</li>
  *   <li>{@link org.layered.fiji.BatchDecompose}: a folder, resumable and shardable.</li>
  *   <li>{@link org.layered.fiji.PipelineDecomposer} on the {@link org.layered.fiji.ModelHost} (one engine thread
  *       that keeps the model loaded), the model found by {@link org.layered.fiji.ModelLocator}; a missing model

@@ -6,6 +6,7 @@ import ij.io.FileSaver;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.layered.engine.Cancellation;
+import org.layered.export.OutputFolder;
 import org.layered.pipeline.ProgressListener;
 
 import java.nio.file.Files;
@@ -54,20 +55,22 @@ class BatchDecomposeTest {
         BatchDecompose.Summary s = run(in, "", fake, new Cancellation());
         assertEquals(new BatchDecompose.Summary(4, 4, 3, 0, 1, false), s, log.toString());
         for (String n : new String[] {"a", "b", "c"}) {
-            assertTrue(LayerFolder.isComplete(dir.resolve("out").resolve(n)), n);
+            assertTrue(OutputFolder.isComplete(dir.resolve("out").resolve(n)), n);
             assertTrue(Files.exists(dir.resolve("out").resolve(n).resolve("layer-2.png")), n);
         }
-        assertTrue(log.stream().anyMatch(l -> l.contains("broken.png: error: not an image ImageJ can open")),
-                log.toString());
+        assertTrue(log.stream().anyMatch(l -> l.equals("Layered batch: image 3/4 broken.png: error: not an image "
+                + "Layered can read (PNG, JPEG, GIF, BMP, TIFF, PGM/PPM)")), log.toString());
+        assertEquals(List.of("file\tplane\treason", "broken.png\t\tnot an image Layered can read (PNG, JPEG, GIF, "
+                + "BMP, TIFF, PGM/PPM)"), Files.readAllLines(dir.resolve("out/failed.tsv")));
 
-        // an interrupted run left c half-done: its manifest missing, a staging folder behind
-        Files.delete(dir.resolve("out/c/manifest.json"));
+        // an interrupted run left c unfinished: only its staging folder beside the output
+        FijiFixtures.deleteTree(dir.resolve("out/c"));
         Files.createDirectories(dir.resolve("out/.c.part/junk"));
         fake = new FijiFixtures.FakeDecomposer();
         s = run(in, "", fake, new Cancellation());
         assertEquals(new BatchDecompose.Summary(4, 4, 1, 2, 1, false), s, log.toString());
         assertEquals(1, fake.calls);
-        assertTrue(LayerFolder.isComplete(dir.resolve("out/c")));
+        assertTrue(OutputFolder.isComplete(dir.resolve("out/c")));
         assertFalse(Files.exists(dir.resolve("out/.c.part")));
     }
 
@@ -92,7 +95,7 @@ class BatchDecomposeTest {
         BatchDecompose.Summary s = run(in, "", new FijiFixtures.FakeDecomposer(), new Cancellation());
         assertEquals(4, s.decomposed(), log.toString());
         for (String n : new String[] {"s_png", "s_tif-z1", "s_tif-z2", "s_tif-z3"}) {
-            assertTrue(LayerFolder.isComplete(dir.resolve("out").resolve(n)), n + " " + log);
+            assertTrue(OutputFolder.isComplete(dir.resolve("out").resolve(n)), n + " " + log);
         }
         assertEquals(Map.of(in.resolve("x.png"), "x"), BatchDecompose.baseNames(List.of(in.resolve("x.png"))));
     }

@@ -193,6 +193,63 @@ class DecomposeJobTest {
                 new FijiFixtures.FakeDecomposer());
         m = JsonParser.parseString(Files.readString(folder.resolve("manifest.json"))).getAsJsonObject();
         assertEquals(4, m.get("seed").getAsLong());
+        assertFalse(Files.exists(folder.resolve("layers.ora")), "the previous result is replaced as a whole");
+    }
+
+    @Test
+    void anOutputThatCannotTakeTheResultStopsTheRunBeforeComputing() throws Exception {
+        Path out = Files.createDirectories(dir.resolve("out"));
+        Files.writeString(out.resolve("photo"), "a file where the result folder would go");
+        FijiFixtures.FakeDecomposer fake = new FijiFixtures.FakeDecomposer();
+        DecomposeException e = assertThrows(DecomposeException.class, () -> run("output=[" + out + "]",
+                FijiFixtures.rgb("photo.png", 32, 32), fake));
+        assertEquals("cannot save there, so nothing was computed: " + out.resolve("photo") + " exists as a file; "
+                + "the output must be a folder (new, empty, or a previous result)", e.getMessage());
+
+        Files.delete(out.resolve("photo"));
+        Files.createDirectories(out.resolve("photo"));
+        Files.writeString(out.resolve("photo/notes.txt"), "mine");
+        e = assertThrows(DecomposeException.class, () -> run("output=[" + out + "]",
+                FijiFixtures.rgb("photo.png", 32, 32), fake));
+        assertTrue(e.getMessage().contains("holds files that are not part of a previous Layered result (notes.txt)"),
+                e.getMessage());
+        assertEquals(0, fake.calls);
+        assertEquals("mine", Files.readString(out.resolve("photo/notes.txt")));
+        assertEquals(List.of("photo"), names(out), "nothing staged or locked is left behind");
+    }
+
+    @Test
+    void aSaveThatFailsAfterComputingKeepsTheResultAndSaysWhy() throws Exception {
+        Path out = Files.createDirectories(dir.resolve("out"));
+        Path target = out.resolve("photo");
+        FijiFixtures.FakeDecomposer fake = new FijiFixtures.FakeDecomposer() {
+            @Override
+            public Run decompose(RgbaImage image, DecomposeOptions options,
+                    org.layered.pipeline.DecomposeSettings settings, ProgressListener progress, Cancellation c)
+                    throws DecomposeException {
+                try {
+                    Files.writeString(target, "someone saved a file here meanwhile");
+                } catch (java.io.IOException e) {
+                    throw new IllegalStateException(e);
+                }
+                return super.decompose(image, options, settings, progress, c);
+            }
+        };
+        DecomposeJob.Outcome o = run("layers=2 output=[" + out + "]", FijiFixtures.rgb("photo.png", 32, 32), fake);
+        assertNotNull(o.hyperstack(), "the computed result is there to be shown");
+        assertNull(o.savedTo());
+        assertEquals("the result was not saved: " + target + " appeared as a file while the result was computed; "
+                + "it was left as it is", o.saveError());
+        assertTrue(log.contains("Layered: photo: " + o.saveError()), log.toString());
+        assertTrue(ResultDisplay.summary(o).endsWith("; " + o.saveError()), ResultDisplay.summary(o));
+        assertEquals("someone saved a file here meanwhile", Files.readString(target));
+        assertEquals(List.of("photo"), names(out));
+    }
+
+    private static List<String> names(Path folder) throws java.io.IOException {
+        try (var s = Files.list(folder)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
     }
 
     @Test

@@ -77,6 +77,8 @@ class DecomposeOptionsTest {
         assertMessage("cfg must be a number, got 'x'", "cfg=x");
         assertMessage("cfg_normalize must be true or false, got 'maybe'", "cfg_normalize=maybe");
         assertMessage("seed must be blank (random) or a whole number >= 0, got '-3'", "seed=-3");
+        assertMessage("seed is out of range: at most 9223372036854775807, got '12345678901234567890'",
+                "seed=12345678901234567890");
         assertMessage("unknown device 'tpu'", "device=tpu");
         assertMessage("unknown layer export format 'gif'", "output=/o formats=png,gif");
         assertMessage("'[' without matching ']'", "prompt=[unclosed");

@@ -77,6 +77,9 @@ public class DecomposePlugin implements PlugIn {
             ResultDisplay.fillResults(o);
             IJ.log(ResultDisplay.summary(o));
             IJ.showStatus("Layered: done");
+            if (o.saveError() != null) {
+                Ij1Support.error(o.saveError()); // after the result is shown: nothing computed is lost
+            }
             if (interactive) {
                 // the recorded line reproduces this result: it carries the seed actually used
                 Ij1Support.record(options.withSeed(String.valueOf(o.decomposition().settings().seed()))

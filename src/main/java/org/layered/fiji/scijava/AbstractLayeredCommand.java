@@ -140,6 +140,9 @@ abstract class AbstractLayeredCommand extends ContextCommand {
             DecomposeJob.Outcome o = job.run(plane, progress, cancel);
             seed = String.valueOf(o.decomposition().settings().seed());
             log.info(ResultDisplay.summary(o));
+            if (o.saveError() != null) {
+                warn(o.saveError()); // the outputs are still shown: nothing computed is lost
+            }
             return o;
         } catch (IllegalArgumentException | DecomposeException e) {
             fail(e.getMessage());
@@ -167,6 +170,11 @@ abstract class AbstractLayeredCommand extends ContextCommand {
 
     /** Reports a failure without a stack trace and cancels the command with it as the reason. */
     protected void fail(String message) {
+        cancel(warn(message));
+    }
+
+    /** Reports a problem (log, status, and a dialog where someone sees it) without cancelling the command. */
+    protected String warn(String message) {
         String m = Messages.forImageJ(message);
         log.error("Layered: " + m);
         if (status != null) {
@@ -175,6 +183,6 @@ abstract class AbstractLayeredCommand extends ContextCommand {
         if (!headless()) {
             ui.showDialog("Layered: " + m, DialogPrompt.MessageType.ERROR_MESSAGE);
         }
-        cancel(m);
+        return m;
     }
 }

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.layered.fiji.DecomposeOptions;
 import org.layered.fiji.FijiFixtures;
-import org.layered.fiji.LayerFolder;
+import org.layered.export.OutputFolder;
 import org.layered.fiji.MacroOptions;
 import org.layered.pipeline.ResolutionBucket;
 
@@ -187,7 +187,7 @@ class Ij1XvfbTest {
 
         assertTrue(log.contains("Layered: layer 2 of layers.tif -> layers-z2-layers: 1 sub-layers"), log);
         assertTrue(log.contains("RGBA from channels 1-4 (4 = alpha)"), "the layer went in with its alpha: " + log);
-        assertTrue(LayerFolder.isComplete(out2.resolve("layers-z2")), log);
+        assertTrue(OutputFolder.isComplete(out2.resolve("layers-z2")), log);
         assertTrue(log.contains("MARK recursive done"), log);
         assertNoStackTrace(log);
     }
@@ -261,7 +261,7 @@ class Ij1XvfbTest {
         assertEquals(out.toString(), replay.output());
         assertTrue(replay.seed().matches("\\d+"), "the random seed used is recorded: " + options);
         assertEquals(DecomposeOptions.KEYS, List.copyOf(MacroOptions.parse(options).keys()), options);
-        assertTrue(LayerFolder.isComplete(out.resolve("ramp")), text);
+        assertTrue(OutputFolder.isComplete(out.resolve("ramp")), text);
         assertNoStackTrace(text);
     }
 
@@ -270,7 +270,7 @@ class Ij1XvfbTest {
             return List.of();
         }
         try (Stream<Path> s = Files.list(out)) {
-            return s.filter(LayerFolder::isComplete).map(p -> p.getFileName().toString()).sorted().toList();
+            return s.filter(OutputFolder::isComplete).map(p -> p.getFileName().toString()).sorted().toList();
         }
     }
 
