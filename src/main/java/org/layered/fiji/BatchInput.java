@@ -147,6 +147,13 @@ final class BatchInput implements AutoCloseable {
         if (imp == null || imp.getStack() == null || imp.getStackSize() < 1) {
             throw new IOException(file + ": ImageJ could not read its pixel data (damaged file?)");
         }
+        if (imp.getStackSize() < info[0].nImages) {
+            // ImageJ's reader stops quietly where the data ends
+            int n = imp.getStackSize();
+            imp.flush();
+            throw new IOException(file + ": the file ends early (truncated?): ImageJ read " + n + " of its "
+                    + info[0].nImages + " images");
+        }
         imp.setTitle(title);
         return new BatchInput(file, title, base, imp, ImageConversion.positions(imp), 0, null);
     }

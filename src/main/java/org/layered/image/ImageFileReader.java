@@ -60,7 +60,7 @@ public final class ImageFileReader {
                 reader.setInput(in, false, false);
                 int frames = reader.getNumImages(true);
                 if (frames < 1) {
-                    throw new IOException(file + ": the file holds no image");
+                    throw new IOException(file + ": the file holds no image (damaged?)");
                 }
                 if (frame < 1 || frame > frames) {
                     throw new IllegalArgumentException(file.getFileName() + " has " + frames + " frame"
@@ -119,7 +119,11 @@ public final class ImageFileReader {
             ImageReader reader = readerFor(file, in);
             try {
                 reader.setInput(in, false, true);
-                return reader.getNumImages(true);
+                int n = reader.getNumImages(true);
+                if (n < 1) {
+                    throw new IOException(file + ": the file holds no image (damaged?)");
+                }
+                return n;
             } finally {
                 reader.dispose();
             }

@@ -2,6 +2,8 @@ package org.layered.image;
 
 /**
  * Pillow 11.1's {@code Image.resize(size, Image.LANCZOS)} for RGBA images, reproduced integer for integer.
+ * Memory: the output and a band of rows ({@link PillowResample}); the input is premultiplied row by row as it is
+ * read, never copied whole.
  *
  * <p>What Pillow does, and this class therefore does: an RGBA image is converted to premultiplied RGBa
  * ({@code c*a/255} with Pillow's rounding), resampled with the Lanczos-3 kernel by {@link PillowResample};
@@ -40,38 +42,34 @@ public final class LanczosResize {
         if (inW == outW && inH == outH) {
             return rgba.clone();
         }
-        return unpremultiply(PillowResample.resample(premultiply(rgba), 4, inW, inH, outW, outH,
-                PillowResample.Filter.LANCZOS));
-    }
-
-    /** Convert.c {@code rgbA2rgba}: {@code MULDIV255(c, a)} for R, G, B; alpha unchanged. */
-    private static int[] premultiply(byte[] rgba) {
-        int[] out = new int[rgba.length];
-        for (int i = 0; i < rgba.length; i += 4) {
-            int a = rgba[i + 3] & 0xFF;
-            for (int c = 0; c < 3; c++) {
-                int tmp = (rgba[i + c] & 0xFF) * a + 128;
-                out[i + c] = ((tmp >> 8) + tmp) >> 8; // (c*a + 127) / 255, the fast way
-            }
-            out[i + 3] = a;
-        }
+        int stride = inW * 4;
+        byte[] out = PillowResample.resample((y, row) -> premultiply(rgba, y * stride, row), 4, inW, inH, outW, outH,
+                PillowResample.Filter.LANCZOS);
+        unpremultiply(out);
         return out;
     }
 
-    /** Convert.c {@code rgba2rgbA}: {@code CLIP8(255 * c / a)} (integer division), untouched when a is 0 or 255. */
-    private static byte[] unpremultiply(int[] img) {
-        byte[] out = new byte[img.length];
+    /** Convert.c {@code rgbA2rgba} of one row: {@code MULDIV255(c, a)} for R, G, B; alpha unchanged. */
+    private static void premultiply(byte[] rgba, int offset, int[] row) {
+        for (int i = 0, p = offset; i < row.length; i += 4, p += 4) {
+            int a = rgba[p + 3] & 0xFF;
+            for (int c = 0; c < 3; c++) {
+                int tmp = (rgba[p + c] & 0xFF) * a + 128;
+                row[i + c] = ((tmp >> 8) + tmp) >> 8; // (c*a + 127) / 255, the fast way
+            }
+            row[i + 3] = a;
+        }
+    }
+
+    /** Convert.c {@code rgba2rgbA}, in place: {@code CLIP8(255 * c / a)} (integer division), kept when a is 0 or 255. */
+    private static void unpremultiply(byte[] img) {
         for (int i = 0; i < img.length; i += 4) {
-            int a = img[i + 3];
-            for (int c = 0; c < 3; c++) {
-                int v = img[i + c];
-                if (a != 255 && a != 0) {
-                    v = Math.min(255, (255 * v) / a);
+            int a = img[i + 3] & 0xFF;
+            if (a != 255 && a != 0) {
+                for (int c = 0; c < 3; c++) {
+                    img[i + c] = (byte) Math.min(255, (255 * (img[i + c] & 0xFF)) / a);
                 }
-                out[i + c] = (byte) v;
             }
-            out[i + 3] = (byte) a;
         }
-        return out;
     }
 }

@@ -62,6 +62,13 @@ public final class PillowResample {
     private PillowResample() {
     }
 
+    /** Supplies one input row at a time as interleaved 0..255 values (e.g. premultiplied RGBa computed on the fly). */
+    @FunctionalInterface
+    interface RowSource {
+        /** Fills {@code out} ({@code width * channels} values) with row {@code y}. */
+        void row(int y, int[] out);
+    }
+
     /**
      * Resizes interleaved 8-bit pixels ({@code inH x inW x channels}, row-major).
      *
@@ -81,80 +88,88 @@ public final class PillowResample {
         if (inW == outW && inH == outH) {
             return pixels.clone();
         }
-        int[] img = new int[pixels.length];
-        for (int i = 0; i < img.length; i++) {
-            img[i] = pixels[i] & 0xFF;
-        }
-        int[] r = resample(img, channels, inW, inH, outW, outH, filter);
-        byte[] out = new byte[r.length];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (byte) r[i];
-        }
-        return out;
+        int stride = inW * channels;
+        return resample((y, row) -> {
+            for (int i = 0, o = y * stride; i < stride; i++, o++) {
+                row[i] = pixels[o] & 0xFF;
+            }
+        }, channels, inW, inH, outW, outH, filter);
     }
 
     /**
-     * The same on 0..255 values held in ints (e.g. premultiplied RGBa); sizes must differ in at least one
-     * dimension.
+     * The same on rows from {@code source}; sizes must differ in at least one dimension. Memory is the output plus
+     * a band of rows: the vertical pass needs at most as many (horizontally resampled) rows as its widest filter,
+     * which are kept in a ring and computed as the output rows advance. Both passes do what Pillow does, value for
+     * value: Pillow resamples horizontally only the rows the vertical pass reads, which is what the ring computes.
      */
-    static int[] resample(int[] img, int channels, int inW, int inH, int outW, int outH, Filter filter) {
-        int w = inW;
-        Coefficients horiz = Coefficients.of(inW, outW, filter);
-        Coefficients vert = Coefficients.of(inH, outH, filter);
-        if (outW != inW) {
-            // Pillow only computes the source rows the vertical pass reads; the values are the same.
-            int yFirst = vert.min[0];
-            int yLast = vert.min[outH - 1] + vert.count[outH - 1];
-            img = horizontal(img, channels, w, yFirst, yLast - yFirst, horiz);
-            for (int i = 0; i < outH; i++) {
-                vert.min[i] -= yFirst;
-            }
-            w = outW;
-        }
-        if (outH != inH) {
-            img = vertical(img, channels, w, vert, outH);
-        }
-        return img;
-    }
-
-    private static int[] horizontal(int[] in, int ch, int w, int yOffset, int rows, Coefficients k) {
-        int outW = k.outSize;
-        int[] out = new int[outW * rows * ch];
-        for (int y = 0; y < rows; y++) {
-            int rowIn = (y + yOffset) * w * ch;
-            for (int xx = 0; xx < outW; xx++) {
-                int xmin = k.min[xx];
-                int n = k.count[xx];
-                int kOff = xx * k.ksize;
-                for (int c = 0; c < ch; c++) {
-                    int ss = 1 << (PRECISION_BITS - 1);
-                    for (int x = 0; x < n; x++) {
-                        ss += in[rowIn + (x + xmin) * ch + c] * k.fixed[kOff + x];
-                    }
-                    out[(y * outW + xx) * ch + c] = clip8(ss);
+    static byte[] resample(RowSource source, int channels, int inW, int inH, int outW, int outH, Filter filter) {
+        Coefficients horiz = outW != inW ? Coefficients.of(inW, outW, filter) : null;
+        Coefficients vert = outH != inH ? Coefficients.of(inH, outH, filter) : null;
+        int w = horiz != null ? outW : inW; // the width of the rows the vertical pass reads
+        int[] in = new int[inW * channels];
+        byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(outW, outH), channels)];
+        if (vert == null) {
+            int[] row = new int[w * channels];
+            for (int y = 0; y < inH; y++) {
+                source.row(y, in);
+                horizontal(in, channels, horiz, row);
+                for (int i = 0, o = y * row.length; i < row.length; i++, o++) {
+                    out[o] = (byte) row[i];
                 }
             }
+            return out;
         }
-        return out;
-    }
-
-    private static int[] vertical(int[] in, int ch, int w, Coefficients k, int outH) {
-        int[] out = new int[w * outH * ch];
+        int band = 0;
+        for (int c : vert.count) {
+            band = Math.max(band, c);
+        }
+        // the filter windows' starts and ends never decrease, so a ring of `band` rows always holds a window
+        byte[][] ring = new byte[band][w * channels];
+        int[] row = new int[w * channels];
+        int next = 0; // the next source row to compute
         for (int yy = 0; yy < outH; yy++) {
-            int ymin = k.min[yy];
-            int n = k.count[yy];
-            int kOff = yy * k.ksize;
-            for (int x = 0; x < w; x++) {
-                for (int c = 0; c < ch; c++) {
-                    int ss = 1 << (PRECISION_BITS - 1);
-                    for (int y = 0; y < n; y++) {
-                        ss += in[((y + ymin) * w + x) * ch + c] * k.fixed[kOff + y];
-                    }
-                    out[(yy * w + x) * ch + c] = clip8(ss);
+            int ymin = vert.min[yy];
+            int n = vert.count[yy];
+            next = Math.max(next, ymin);
+            for (; next < ymin + n; next++) {
+                source.row(next, in);
+                if (horiz != null) {
+                    horizontal(in, channels, horiz, row);
+                } else {
+                    System.arraycopy(in, 0, row, 0, row.length);
                 }
+                byte[] slot = ring[next % band];
+                for (int i = 0; i < row.length; i++) {
+                    slot[i] = (byte) row[i];
+                }
+            }
+            int kOff = yy * vert.ksize;
+            int o = yy * w * channels;
+            for (int i = 0; i < w * channels; i++, o++) {
+                int ss = 1 << (PRECISION_BITS - 1);
+                for (int t = 0; t < n; t++) {
+                    ss += (ring[(ymin + t) % band][i] & 0xFF) * vert.fixed[kOff + t];
+                }
+                out[o] = (byte) clip8(ss);
             }
         }
         return out;
+    }
+
+    /** One row through the horizontal filter ({@code out}: {@code k.outSize * ch} values, clipped to 0..255). */
+    private static void horizontal(int[] in, int ch, Coefficients k, int[] out) {
+        for (int xx = 0; xx < k.outSize; xx++) {
+            int xmin = k.min[xx];
+            int n = k.count[xx];
+            int kOff = xx * k.ksize;
+            for (int c = 0; c < ch; c++) {
+                int ss = 1 << (PRECISION_BITS - 1);
+                for (int x = 0; x < n; x++) {
+                    ss += in[(x + xmin) * ch + c] * k.fixed[kOff + x];
+                }
+                out[xx * ch + c] = clip8(ss);
+            }
+        }
     }
 
     private static int clip8(int ss) {

@@ -36,7 +36,9 @@ class BatchDecomposeTest {
 
     static void save(ImagePlus imp, Path file) {
         String f = file.toString();
-        assertTrue(f.endsWith(".tif") ? new FileSaver(imp).saveAsTiffStack(f) : new FileSaver(imp).saveAsPng(f), f);
+        FileSaver saver = new FileSaver(imp);
+        assertTrue(!f.endsWith(".tif") ? saver.saveAsPng(f) : imp.getStackSize() > 1 ? saver.saveAsTiffStack(f)
+                : saver.saveAsTiff(f), f);
     }
 
     private BatchDecompose.Summary run(Path in, String shard, FijiFixtures.FakeDecomposer fake, Cancellation cancel)
@@ -72,6 +74,64 @@ class BatchDecomposeTest {
         assertEquals(1, fake.calls);
         assertTrue(OutputFolder.isComplete(dir.resolve("out/c")));
         assertFalse(Files.exists(dir.resolve("out/.c.part")));
+    }
+
+    @Test
+    void everyUnreadableFileIsListedWithItsReasonAndTheRestIsDone() throws Exception {
+        Path in = folderOf("good.png");
+        Files.writeString(in.resolve("garbage.tif"), "II*\0 not really a TIFF");
+        Files.write(in.resolve("empty.jpg"), new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 0});
+        Path stack = in.resolve("cut.tif");
+        save(IJ.createImage("cut", "8-bit ramp", 60, 40, 3), stack);
+        byte[] tif = Files.readAllBytes(stack);
+        Files.write(stack, java.util.Arrays.copyOf(tif, tif.length / 2));
+        try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(
+                Files.newOutputStream(in.resolve("notes.zip")))) {
+            z.putNextEntry(new java.util.zip.ZipEntry("notes.txt"));
+            z.write("no TIFF in here".getBytes());
+        }
+        // a GIF of two frames is two planes; a zipped ImageJ TIFF is read like the TIFF
+        byte[] gif = org.layered.image.TestImageFiles.gif(new int[] {0xFF0000, 0x0000FF}, List.of(
+                new org.layered.image.TestImageFiles.GifFrame(0, 0, 20, 10, new int[200], -1, "none"),
+                new org.layered.image.TestImageFiles.GifFrame(0, 0, 20, 10, new int[200], -1, "none")));
+        Files.write(in.resolve("anim.gif"), gif);
+        Path ijTif = dir.resolve("slice.tif");
+        save(FijiFixtures.rgb("slice", 20, 12), ijTif);
+        try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(
+                Files.newOutputStream(in.resolve("zipped.zip")))) {
+            z.putNextEntry(new java.util.zip.ZipEntry("slice.tif"));
+            z.write(Files.readAllBytes(ijTif));
+        }
+        // the result folder of good.png holds someone's file: that plane fails, the file stays
+        Files.createDirectories(dir.resolve("out/good"));
+        Files.writeString(dir.resolve("out/good/keep.txt"), "mine");
+
+        BatchDecompose.Summary s = run(in, "", new FijiFixtures.FakeDecomposer(), new Cancellation());
+        assertEquals(new BatchDecompose.Summary(7, 7, 3, 0, 5, false), s, log.toString());
+        for (String n : new String[] {"anim-z1", "anim-z2", "zipped"}) {
+            assertTrue(OutputFolder.isComplete(dir.resolve("out").resolve(n)), n + " " + log);
+        }
+        List<String> rows = Files.readAllLines(dir.resolve("out/failed.tsv"));
+        assertEquals(6, rows.size(), rows.toString());
+        String all = String.join("\n", rows);
+        assertTrue(all.contains("garbage.tif\tgarbage\tcannot read the image: "), all);
+        assertTrue(all.contains("empty.jpg\t\tthe file holds no image (damaged?)"), all);
+        assertTrue(all.contains("cut.tif\t\tthe file ends early (truncated?): ImageJ read "), all);
+        assertTrue(all.contains("notes.zip\t\tthe ZIP archive holds no TIFF"), all);
+        assertTrue(all.contains("good.png\tgood\tcannot save there, so nothing was computed: "), all);
+        assertTrue(all.contains("holds files that are not part of a previous Layered result (keep.txt)"), all);
+        assertEquals("mine", Files.readString(dir.resolve("out/good/keep.txt")));
+        assertTrue(log.contains("Layered batch: the failed files and why are listed in " + dir.resolve("out")
+                .resolve("failed.tsv")), log.toString());
+
+        // the table describes the last run: a clean run removes it
+        Files.delete(dir.resolve("out/good/keep.txt"));
+        for (String n : new String[] {"garbage.tif", "empty.jpg", "cut.tif", "notes.zip"}) {
+            Files.delete(in.resolve(n));
+        }
+        s = run(in, "", new FijiFixtures.FakeDecomposer(), new Cancellation());
+        assertEquals(0, s.failed(), log.toString());
+        assertFalse(Files.exists(dir.resolve("out/failed.tsv")));
     }
 
     @Test

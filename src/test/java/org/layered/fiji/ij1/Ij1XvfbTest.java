@@ -233,6 +233,39 @@ class Ij1XvfbTest {
         assertNoStackTrace(log2);
     }
 
+    /**
+     * ImageJ's openers report an unreadable file by aborting the running macro with an error dialog, which nobody
+     * can close under {@code -batch}: the batch used to hang here. Now each bad file is a Log line and a row of
+     * failed.tsv, and the batch ends with its summary.
+     */
+    @Test
+    void unreadableFilesAreListedAndTheBatchFinishes() throws Exception {
+        Path in = Files.createDirectories(home.resolve("broken-in"));
+        savePng(FijiFixtures.rgb("good", 40, 30), in.resolve("good.png"));
+        Files.writeString(in.resolve("garbage.png"), "not a PNG at all");
+        Files.write(in.resolve("garbage.jpg"), new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 0, 1, 2});
+        Path stack = in.resolve("cut.tif");
+        assertTrue(new FileSaver(IJ.createImage("cut", "8-bit ramp", 60, 40, 3)).saveAsTiffStack(stack.toString()));
+        byte[] tif = Files.readAllBytes(stack);
+        Files.write(stack, java.util.Arrays.copyOf(tif, tif.length / 2)); // ImageJ's header, half the pixels
+        Path out = home.resolve("broken-out");
+        String log = runImageJ(MACROS.resolve("batch.ijm"), "folder=[" + in + "] output=[" + out + "] "
+                + FijiFixtures.cheapOptions(1), Duration.ofMinutes(3));
+        assertTrue(log.contains("Layered batch: 4 of 4 image file(s) in this shard: 1 plane(s) decomposed, 0 skipped "
+                + "(already done), 3 failed"), log);
+        assertTrue(log.contains("Layered: batch finished"), log);
+        List<String> failed = Files.readAllLines(out.resolve("failed.tsv"));
+        assertEquals("file\tplane\treason", failed.get(0));
+        assertEquals(List.of("cut.tif", "garbage.jpg", "garbage.png"), failed.subList(1, failed.size()).stream()
+                .map(l -> l.substring(0, l.indexOf('\t'))).sorted().toList());
+        assertTrue(failed.stream().anyMatch(l -> l.startsWith("cut.tif\t\tthe file ends early (truncated?): ImageJ "
+                + "read ")), failed.toString());
+        assertTrue(failed.stream().anyMatch(l -> l.startsWith("garbage.png\t\tnot an image Layered can read")),
+                failed.toString());
+        assertEquals(List.of("good"), completed(out));
+        assertNoStackTrace(log);
+    }
+
     @Test
     void dialogRunIsRecordedWithTheMacroKeysAndTheSeedUsed() throws Exception {
         // the driver class alone goes on the class path: the plugin still comes from plugins/
