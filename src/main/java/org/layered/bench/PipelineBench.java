@@ -42,10 +42,23 @@ public final class PipelineBench {
 
     private record Sizes(String name, VaeConfig vae, TransformerConfig transformer) {}
 
+    /** The tiny random model of the golden sizes (VAE base 8, DiT 2 blocks x 2x32 heads, text 48). */
+    private static Sizes tiny() {
+        return new Sizes("tiny (golden sizes: VAE base 8, DiT 2 blocks x 2x32 heads)",
+                vae(VaeConfig.releasedLayered(), 8), new TransformerConfig(2, 64, 16, 2, 32, 2, 48,
+                new int[] {8, 12, 12}, true));
+    }
+
+    /** Writes the tiny random model into {@code dir}; its text embeddings are {@link #TINY_TEXT} wide. */
+    static void buildTiny(Path dir) throws IOException {
+        build(tiny(), dir);
+    }
+
+    static final int TINY_TEXT = 48;
+
     public static void run(Path scratch, PrintStream out) throws IOException {
         VaeConfig released = VaeConfig.releasedLayered();
-        Sizes tiny = new Sizes("tiny (golden sizes: VAE base 8, DiT 2 blocks x 2x32 heads)",
-                vae(released, 8), new TransformerConfig(2, 64, 16, 2, 32, 2, 48, new int[] {8, 12, 12}, true));
+        Sizes tiny = tiny();
         Sizes larger = new Sizes("larger (VAE base 32, DiT 4 blocks x 4x64 heads, text 256)",
                 vae(released, 32), new TransformerConfig(2, 64, 16, 4, 64, 4, 256, new int[] {16, 24, 24}, true));
         out.printf(Locale.ROOT, "704x576 RGBA, %d layers, %d steps, CFG 4 normalised, CPU float32; load %s%n",

@@ -2,6 +2,7 @@ package org.layered.cli;
 
 import org.layered.bench.LoadBench;
 import org.layered.bench.PipelineBench;
+import org.layered.bench.SoakBench;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -17,19 +18,21 @@ final class BenchCommand implements CliCommand {
 
     @Override
     public String summary() {
-        return "run a benchmark (load, pipeline)";
+        return "run a benchmark (load, pipeline, soak)";
     }
 
     @Override
     public String usage() {
         return """
-                usage: layered bench --suite load|pipeline [--size-gib G] [--dir DIR]
+                usage: layered bench --suite load|pipeline|soak [--size-gib G] [--dir DIR]
 
                   --suite load    write synthetic bf16 and float32 checkpoints and load them each way (the old
                                   mapped route, positional reads, a Java copy out of a mapping) as bf16 and
                                   float32: seconds and ratios to the old route and to a sequential read
                   --suite pipeline  decompose a 704x576 image (2 layers, 3 steps, CFG) with a tiny and a larger
                                   random model: seconds per stage and step, share outside the model's tensor work
+                  --suite soak    50 decompositions with the model kept loaded (as in Fiji), each saved in every
+                                  format: the resident set after each run (anonymous and file-backed MiB)
                   --size-gib G    checkpoint size for 'load' (default 1.0)
                   --dir DIR       scratch folder (default: the system temp folder)
                 """;
@@ -47,7 +50,8 @@ final class BenchCommand implements CliCommand {
         switch (suite) {
             case "load" -> LoadBench.run(Double.parseDouble(args.string("size-gib", "1.0")), dir, out);
             case "pipeline" -> PipelineBench.run(dir, out);
-            default -> throw new CliArgs.UsageException("unknown suite '" + suite + "' (load, pipeline)");
+            case "soak" -> SoakBench.run(dir, out);
+            default -> throw new CliArgs.UsageException("unknown suite '" + suite + "' (load, pipeline, soak)");
         }
         return 0;
     }
