@@ -1,12 +1,12 @@
 package org.layered.cli;
 
 import com.google.gson.JsonObject;
+import org.layered.engine.Cancellation;
 import org.layered.engine.ComputeDevice;
 import org.layered.engine.DeviceSpec;
 import org.layered.engine.Precision;
 import org.layered.engine.TensorScope;
 import org.layered.engine.TorchEngine;
-import org.layered.engine.Cancellation;
 import org.layered.export.LayerExporter;
 import org.layered.export.LayerExporters;
 import org.layered.export.Manifest;
@@ -100,6 +100,7 @@ final class DecomposeCommand implements CliCommand {
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new CliArgs.UsageException(e.getMessage());
         }
+        Path inputs = args.has("inputs") ? args.path("inputs") : null;
         Cancellation cancel = new Cancellation();
         try (CtrlC ctrlC = CtrlC.install(cancel, err, name())) {
             DecodedImage input = readImage(imageFile, frame, err);
@@ -109,33 +110,40 @@ final class DecomposeCommand implements CliCommand {
             try (OutputFolder folder = OutputFolder.claim(outDir, OutputFolder.estimatedBytes(exporters,
                     settings.layers(), bucket.width(), bucket.height()))) {
                 cancel.check();
-                TorchEngine engine = TorchEngine.get();
-                ComputeDevice device = engine.resolve(settings.device());
-                Precision precision = Precision.defaultFor(device);
-                try (DecomposePipeline pipeline = DecomposePipeline.open(model, device, precision, null);
-                     TensorScope scope = TensorScope.open()) {
-                    GivenInputs given = args.has("inputs") ? GivenInputs.read(args.path("inputs"), device)
-                            : GivenInputs.NONE;
-                    Decomposition d = pipeline.run(image, settings, given, new StderrProgress(err), cancel);
-                    int n = d.stack().size();
-                    boolean png = exporters.stream().anyMatch(e -> e.format().equals("png"));
-                    // layers_bottom_to_top: the PNG files when written, else the layer names inside the documents
-                    List<String> order = png ? PngStackWriter.layerNames(n) : LayerExporter.defaultLayerNames(n);
-                    JsonObject manifest = Manifest.of(d, model, device.toString(), precision.name(), order);
-                    manifest.addProperty("source", source(imageFile, input));
-                    if (!input.notes().isEmpty()) {
-                        manifest.addProperty("conversion", String.join("; ", input.notes()));
-                    }
-                    folder.write(d.stack(), exporters, manifest, cancel);
-                    out.printf(Locale.ROOT, "wrote %d layers (%dx%d) to %s; composite error %.2f/255 mean, PSNR "
-                                    + "%.1f dB%n", n, d.bucket().width(), d.bucket().height(), folder.path(),
-                            d.stack().compositeError().meanAbs(), d.stack().compositeError().psnr());
-                    return 0;
-                }
+                Decomposition d = decompose(model, image, settings, inputs, folder, exporters,
+                        source(imageFile, input), input.notes(), err, cancel);
+                out.printf(Locale.ROOT, "wrote %d layers (%dx%d) to %s; composite error %.2f/255 mean, PSNR %.1f "
+                                + "dB%n", d.stack().size(), d.bucket().width(), d.bucket().height(), folder.path(),
+                        d.stack().compositeError().meanAbs(), d.stack().compositeError().psnr());
+                return 0;
             }
         } catch (Cancellation.CancelledException e) {
             err.println("layered decompose: cancelled; nothing written");
             return 130;
+        }
+    }
+
+    /** Runs the pipeline and saves its result with a manifest that says where the input came from. */
+    private static Decomposition decompose(Path model, RgbaImage image, DecomposeSettings settings, Path inputs,
+            OutputFolder folder, List<LayerExporter> exporters, String source, List<String> notes, PrintStream err,
+            Cancellation cancel) throws IOException {
+        ComputeDevice device = TorchEngine.get().resolve(settings.device());
+        Precision precision = Precision.defaultFor(device);
+        try (DecomposePipeline pipeline = DecomposePipeline.open(model, device, precision, null);
+             TensorScope scope = TensorScope.open()) {
+            GivenInputs given = inputs != null ? GivenInputs.read(inputs, device) : GivenInputs.NONE;
+            Decomposition d = pipeline.run(image, settings, given, new StderrProgress(err), cancel);
+            int n = d.stack().size();
+            boolean png = exporters.stream().anyMatch(e -> e.format().equals("png"));
+            // layers_bottom_to_top: the PNG files when written, else the layer names inside the layered documents
+            List<String> order = png ? PngStackWriter.layerNames(n) : LayerExporter.defaultLayerNames(n);
+            JsonObject manifest = Manifest.of(d, model, device.toString(), precision.name(), order);
+            manifest.addProperty("source", source);
+            if (!notes.isEmpty()) {
+                manifest.addProperty("conversion", String.join("; ", notes));
+            }
+            folder.write(d.stack(), exporters, manifest, cancel);
+            return d;
         }
     }
 

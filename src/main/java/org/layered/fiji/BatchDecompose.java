@@ -185,8 +185,7 @@ public final class BatchDecompose {
             try {
                 input = BatchInput.open(file, base);
             } catch (DecomposeException e) {
-                log.accept("Layered batch: " + label + ": error: " + e.getMessage());
-                failures.add(file.getFileName().toString(), "", e.getMessage());
+                record(failures, label, file, "", e.getMessage());
                 failed++;
                 continue;
             }
@@ -208,8 +207,7 @@ public final class BatchDecompose {
                         log.accept(ResultDisplay.summary(o));
                         done++;
                     } catch (DecomposeException e) {
-                        log.accept("Layered batch: " + label + " " + unit + ": error: " + e.getMessage());
-                        failures.add(file.getFileName().toString(), unit, e.getMessage());
+                        record(failures, label, file, unit, e.getMessage());
                         failed++;
                     } catch (Cancellation.CancelledException e) {
                         log.accept("Layered batch: cancelled during " + unit + "; it will be redone on resume");
@@ -217,12 +215,17 @@ public final class BatchDecompose {
                     }
                 }
             } catch (DecomposeException e) {
-                log.accept("Layered batch: " + label + ": error: " + e.getMessage());
-                failures.add(file.getFileName().toString(), "", e.getMessage());
+                record(failures, label, file, "", e.getMessage());
                 failed++;
             }
         }
         return finish(new Summary(files.size(), mine.size(), done, skipped, failed, false), failures);
+    }
+
+    /** A failed file ({@code unit} empty) or plane: a Log line and a row of the failure table. */
+    private void record(FailedList failures, String label, Path file, String unit, String reason) {
+        log.accept("Layered batch: " + label + (unit.isEmpty() ? "" : " " + unit) + ": error: " + reason);
+        failures.add(file.getFileName().toString(), unit, reason);
     }
 
     private Summary finish(Summary s, FailedList failures) {

@@ -101,15 +101,18 @@ public final class ImageFileReader {
             throw e;
         } catch (OutOfMemoryError e) {
             throw new IOException(file + ": not enough Java heap to read it; " + MORE_MEMORY, e);
-        } catch (IOException e) {
-            if (e.getMessage() != null && e.getMessage().startsWith(file.toString())) {
-                throw e;
-            }
-            throw new IOException(file + ": cannot read the image: " + FileErrors.cause(e), e);
-        } catch (RuntimeException e) {
-            // decoders throw unchecked exceptions on some damaged data
-            throw new IOException(file + ": cannot read the image (damaged file?): " + FileErrors.cause(e), e);
+        } catch (IOException | RuntimeException e) {
+            throw failure(file, e);
         }
+    }
+
+    /** {@code e} as a message naming the file; decoders throw unchecked exceptions on some damaged data. */
+    private static IOException failure(Path file, Exception e) {
+        if (e instanceof IOException io && io.getMessage() != null && io.getMessage().startsWith(file.toString())) {
+            return io;
+        }
+        return new IOException(file + ": cannot read the image" + (e instanceof RuntimeException ? " (damaged file?)"
+                : "") + ": " + FileErrors.cause(e), e);
     }
 
     /** How many frames (pages) {@code file} holds. */
@@ -127,13 +130,8 @@ public final class ImageFileReader {
             } finally {
                 reader.dispose();
             }
-        } catch (IOException e) {
-            if (e.getMessage() != null && e.getMessage().startsWith(file.toString())) {
-                throw e;
-            }
-            throw new IOException(file + ": cannot read the image: " + FileErrors.cause(e), e);
-        } catch (RuntimeException e) {
-            throw new IOException(file + ": cannot read the image (damaged file?): " + FileErrors.cause(e), e);
+        } catch (IOException | RuntimeException e) {
+            throw failure(file, e);
         }
     }
 
