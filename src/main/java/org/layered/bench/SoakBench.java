@@ -30,10 +30,11 @@ import java.util.Locale;
 
 /**
  * The soak: 50 decompositions in one process with the model kept loaded, as Fiji keeps it between runs, each
- * saved in every format through {@link OutputFolder} (replacing the previous result). Prints the resident set after
- * each run — anonymous memory (Java heap and native tensor memory: what a leak grows) and file-backed (the mapped
- * weights) — and compares the median of the first and the last ten runs. Tiny random model, 704x576 RGBA input,
- * 2 layers, 3 steps of true CFG, given embeddings.
+ * saved in every format through {@link OutputFolder} (replacing the previous result). Prints after each run the
+ * resident set — anonymous memory (Java heap and native tensor memory: what a leak grows) and file-backed (the
+ * mapped weights) — and the Java heap after a collection (committed, used), so that native growth (anonymous minus
+ * committed heap) can be told from the heap settling; then compares the medians of the first and the last ten
+ * runs. Tiny random model, 704x576 RGBA input, 2 layers, 3 steps of true CFG, given embeddings.
  */
 public final class SoakBench {
     public static final int RUNS = 50;
@@ -49,8 +50,10 @@ public final class SoakBench {
         var exporters = LayerExporters.forList("png,ora,psd,tiff");
         out.printf(Locale.ROOT, "soak: %d decompositions, model loaded once, 704x576 RGBA, 2 layers, 3 steps, CFG 4, "
                 + "saved as png,ora,psd,tiff; load %s%n", RUNS, PipelineBench.loadAverage());
-        out.println("run  seconds  rss_MiB  anon_MiB  file_MiB");
+        out.println("run  seconds  rss_MiB  anon_MiB  file_MiB  heap_committed_MiB  heap_used_MiB  native_MiB");
         long[] anon = new long[RUNS];
+        long[] nativeMiB = new long[RUNS];
+        Runtime rt = Runtime.getRuntime();
         try (DecomposePipeline p = DecomposePipeline.open(model, cpu, Precision.FLOAT32, null)) {
             for (int r = 0; r < RUNS; r++) {
                 long t0 = System.nanoTime();
@@ -67,16 +70,26 @@ public final class SoakBench {
                         folder.write(d.stack(), exporters, m, new Cancellation());
                     }
                 }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                System.gc();
+                long committed = rt.totalMemory() >> 20;
+                long used = (rt.totalMemory() - rt.freeMemory()) >> 20;
                 anon[r] = ProcessMemory.anonMiB();
-                out.printf(Locale.ROOT, "%3d  %7.2f  %7d  %8d  %8d%n", r + 1, (System.nanoTime() - t0) / 1e9,
-                        ProcessMemory.rssMiB(), anon[r], ProcessMemory.fileMiB());
+                nativeMiB[r] = anon[r] - committed;
+                out.printf(Locale.ROOT, "%3d  %7.2f  %7d  %8d  %8d  %18d  %13d  %10d%n", r + 1, seconds,
+                        ProcessMemory.rssMiB(), anon[r], ProcessMemory.fileMiB(), committed, used, nativeMiB[r]);
             }
         }
-        long first = median(Arrays.copyOfRange(anon, 0, 10));
-        long last = median(Arrays.copyOfRange(anon, RUNS - 10, RUNS));
-        out.printf(Locale.ROOT, "anonymous RSS, median of runs 1-10: %d MiB, of runs %d-%d: %d MiB (%+d MiB, %.3f "
-                + "ratio); peak RSS %d MiB%n", first, RUNS - 9, RUNS, last, last - first, (double) last / first,
-                ProcessMemory.peakRssMiB());
+        report(out, "anonymous RSS", anon);
+        report(out, "anonymous RSS outside the Java heap", nativeMiB);
+        out.printf(Locale.ROOT, "peak RSS %d MiB%n", ProcessMemory.peakRssMiB());
+    }
+
+    private static void report(PrintStream out, String what, long[] series) {
+        long first = median(Arrays.copyOfRange(series, 0, 10));
+        long last = median(Arrays.copyOfRange(series, RUNS - 10, RUNS));
+        out.printf(Locale.ROOT, "%s, median of runs 1-10: %d MiB, of runs %d-%d: %d MiB (%+d MiB, ratio %.3f)%n",
+                what, first, RUNS - 9, RUNS, last, last - first, (double) last / first);
     }
 
     private static long median(long[] v) {

@@ -41,7 +41,8 @@ import java.util.stream.Stream;
  *   <li>{@link #close} removes what a failed or cancelled run staged and releases the lock.</li>
  * </ol>
  * A run killed half-way leaves at most the hidden siblings, which the next claim clears (or, if the kill fell
- * between the two renames, puts the previous result back first). A folder that holds a manifest is complete,
+ * between the two renames, puts the previous result back first; {@link #clearLeftovers} does it for a folder that
+ * is not written again). A folder that holds a manifest is complete,
  * which the batch's resume relies on.
  */
 public final class OutputFolder implements AutoCloseable {
@@ -67,6 +68,31 @@ public final class OutputFolder implements AutoCloseable {
     /** Whether {@code dir} holds a finished result. */
     public static boolean isComplete(Path dir) {
         return Files.isRegularFile(dir.resolve(MANIFEST));
+    }
+
+    /**
+     * Removes what a killed run left beside a folder that is not going to be written (a finished result that a
+     * resumed batch skips): a run killed just after its result was moved into place leaves its lock file. Does
+     * nothing while another run holds the folder.
+     */
+    public static void clearLeftovers(Path dir) {
+        Path abs = dir.toAbsolutePath().normalize();
+        if (abs.getFileName() == null) {
+            return;
+        }
+        String name = abs.getFileName().toString();
+        boolean any = false;
+        for (String sibling : new String[] {"." + name + ".lock", "." + name + ".part", "." + name + ".old"}) {
+            any |= Files.exists(abs.resolveSibling(sibling), LinkOption.NOFOLLOW_LINKS);
+        }
+        if (!any) {
+            return;
+        }
+        try (OutputFolder f = claim(abs, 0)) {
+            // claiming cleared the staging and previous folders; closing removes the lock file
+        } catch (IOException e) {
+            // held by another run, or not ours to touch: left as it is
+        }
     }
 
     /** An upper bound of the bytes {@code exporters} write for {@code layers} layers of {@code w x h}. */

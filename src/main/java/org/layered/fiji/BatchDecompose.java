@@ -177,6 +177,7 @@ public final class BatchDecompose {
             String base = names.get(file);
             String label = "image " + (k + 1) + "/" + mine.size() + " " + file.getFileName();
             if (OutputFolder.isComplete(output.resolve(base))) {
+                OutputFolder.clearLeftovers(output.resolve(base));
                 log.accept("Layered batch: " + label + ": already done, skipped");
                 skipped++;
                 continue;
@@ -193,6 +194,7 @@ public final class BatchDecompose {
                 for (int i = 0; i < input.size(); i++) {
                     String unit = input.unitName(i);
                     if (OutputFolder.isComplete(output.resolve(unit))) {
+                        OutputFolder.clearLeftovers(output.resolve(unit));
                         log.accept("Layered batch: " + label + " " + unit + ": already done, skipped");
                         skipped++;
                         continue;

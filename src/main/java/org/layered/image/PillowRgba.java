@@ -62,16 +62,17 @@ final class PillowRgba {
 
     private static void palette(IndexColorModel icm, Raster raster, byte[] out) {
         int n = icm.getMapSize();
-        int[] lut = new int[256];
-        for (int i = 0; i < lut.length; i++) {
-            lut[i] = i < n ? icm.getRGB(i) : 0xFF000000; // an index past the palette reads as opaque black
+        int[] lut = new int[n];
+        for (int i = 0; i < n; i++) {
+            lut[i] = icm.getRGB(i);
         }
         int w = raster.getWidth();
         int[] row = new int[w];
         for (int y = 0, o = 0; y < raster.getHeight(); y++) {
             raster.getSamples(0, y, w, 1, 0, row);
             for (int x = 0; x < w; x++, o += 4) {
-                int p = lut[row[x] & 0xFF];
+                int i = row[x];
+                int p = i >= 0 && i < n ? lut[i] : 0xFF000000; // an index past the palette reads as opaque black
                 out[o] = (byte) (p >>> 16);
                 out[o + 1] = (byte) (p >>> 8);
                 out[o + 2] = (byte) p;
@@ -102,6 +103,10 @@ final class PillowRgba {
         int type = raster.getDataBuffer().getDataType();
         if (type == DataBuffer.TYPE_FLOAT || type == DataBuffer.TYPE_DOUBLE) {
             throw new IllegalArgumentException("floating-point samples are not supported; save it as 8- or 16-bit");
+        }
+        if (type == DataBuffer.TYPE_SHORT) {
+            throw new IllegalArgumentException("signed 16-bit samples are not supported; save it as unsigned 8- or "
+                    + "16-bit");
         }
         int bits = raster.getSampleModel().getSampleSize(0);
         if (bits > 16) {

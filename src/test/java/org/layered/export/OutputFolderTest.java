@@ -136,6 +136,15 @@ class OutputFolderTest {
             assertTrue(OutputFolder.isComplete(out), "the previous result is back before anything else happens");
         }
         assertEquals(List.of("out"), names(dir));
+
+        // killed after the result was in place, before the lock file went: a batch that skips it tidies up
+        Files.writeString(dir.resolve(".out.lock"), "stale");
+        OutputFolder.clearLeftovers(out);
+        assertEquals(List.of("out"), names(dir));
+        try (OutputFolder holder = OutputFolder.claim(out, 0)) {
+            OutputFolder.clearLeftovers(out); // held by a run: left alone
+            assertTrue(Files.exists(dir.resolve(".out.lock")));
+        }
     }
 
     @Test

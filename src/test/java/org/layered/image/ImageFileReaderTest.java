@@ -270,6 +270,18 @@ class ImageFileReaderTest {
     }
 
     @Test
+    void floatingPointImagesAreRefusedWithTheReason() throws Exception {
+        java.awt.image.ComponentColorModel cm = new java.awt.image.ComponentColorModel(
+                ColorSpace.getInstance(ColorSpace.CS_GRAY), false, false, java.awt.Transparency.OPAQUE,
+                java.awt.image.DataBuffer.TYPE_FLOAT);
+        BufferedImage f = new BufferedImage(cm, cm.createCompatibleWritableRaster(4, 3), false, null);
+        Path tif = dir.resolve("float.tif");
+        assertTrue(ImageIO.write(f, "tiff", tif.toFile()));
+        IOException e = assertThrows(IOException.class, () -> ImageFileReader.read(tif));
+        assertEquals(tif + ": floating-point samples are not supported; save it as 8- or 16-bit", e.getMessage());
+    }
+
+    @Test
     void rgbJpegBmpAndPgmDecode() throws Exception {
         BufferedImage rgb = new BufferedImage(16, 16, BufferedImage.TYPE_3BYTE_BGR);
         for (int y = 0; y < 16; y++) {
