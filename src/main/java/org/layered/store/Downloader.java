@@ -35,41 +35,115 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Downloads the files of a {@link FetchPlan} into a {@link StoreLayout}: the HF cache layout (described here) or a
- * plain model folder, which differs only in where the files are written and how they are put in place.
+ * Downloads files over HTTP, resumably and verified. The model store's fetch ({@link HubDownloadItem}s, into a
+ * {@link StoreLayout}) and the engine installer use it; each {@link Item} says where a file comes from and where it
+ * goes.
  *
  * <ul>
- *   <li>Each file goes to {@code blobs/<etag>.incomplete}, resumed with {@code Range: bytes=N-} after a broken
+ *   <li>Each file goes to its {@link Target#partial()} file, resumed with {@code Range: bytes=N-} after a broken
  *       transfer (in this run, up to {@code maxRetries} times with backoff, or in a later run), restarted from zero
  *       when the server ignores the range.</li>
  *   <li>The content is hashed while it is written (a resumed file's existing part first) and checked against the
- *       LFS sha256 (the hub's {@code X-Linked-Etag}) or the git blob sha1 of small files, and against the size.
- *       A mismatch moves the file to {@code .quarantine/}; it is never linked into a snapshot.</li>
- *   <li>Only then is it renamed to {@code blobs/<etag>} and linked into {@code snapshots/<commit>/<path>}.</li>
- *   <li>Parallel safety: one lock per blob, {@code .locks/models--.../<etag>.lock}, held with a file lock across
- *       processes and a lock within this JVM; whoever gets it second finds the blob done.</li>
+ *       target's expected hash and size. A mismatch moves the file to the target's quarantine folder; it is never
+ *       used. {@link Target#complete} may check the content further (a gzip CRC) and reject it the same way.</li>
+ *   <li>Only then does {@link Target#complete} move it into place.</li>
+ *   <li>Parallel safety: a target may name a lock file, held with a file lock across processes and a lock within
+ *       this JVM; whoever gets it second finds the file in place ({@link Target#reuse}).</li>
  *   <li>A transfer that delivers no byte for {@code stallTimeout} is aborted and retried.</li>
  * </ul>
  */
-final class Downloader {
+public final class Downloader {
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes\\s+(\\d+)-(\\d+)/(\\d+|\\*)");
     private static final ConcurrentHashMap<Path, ReentrantLock> LOCAL_LOCKS = new ConcurrentHashMap<>();
     private static final AtomicInteger THREADS = new AtomicInteger();
     /** Bytes an attempt must have delivered for its failure not to count against the retry limit. */
     private static final long PROGRESS_RESETS_RETRIES = 8L << 20;
 
-    record Options(int parallel, int maxRetries, Duration backoff, Duration stallTimeout) {}
+    /**
+     * @param parallel     files downloaded at once
+     * @param maxRetries   attempts after a failure, per file, before giving up (the partial file stays)
+     * @param backoff      the first wait before a retry (doubling up to 30 s)
+     * @param stallTimeout a transfer silent this long is aborted and retried
+     * @param again        how messages tell the user to resume, e.g. {@code "fetch again"}
+     */
+    public record Options(int parallel, int maxRetries, Duration backoff, Duration stallTimeout, String again) {}
 
-    record Result(int downloaded, int reused, long bytesTransferred) {}
+    /** What a run did: files downloaded, files found already done, bytes that came over the network. */
+    public record Result(int downloaded, int reused, long bytesTransferred) {}
 
-    private final HubClient hub;
-    private final StoreLayout layout;
+    /** The content hash a file must have; {@link #NONE} when the source publishes none. */
+    public static final class Expected {
+        /** No hash known: only the size (when known) and the target's own checks apply. */
+        public static final Expected NONE = new Expected(Hashes.Kind.NONE, null);
+
+        final Hashes.Kind kind;
+        final String hex;
+
+        Expected(Hashes.Kind kind, String hex) {
+            this.kind = kind;
+            this.hex = hex;
+        }
+    }
+
+    /** One file of a run. */
+    public interface Item {
+        /** The file as progress shows it (a path). */
+        String name();
+
+        /** The file as messages name it; {@link #name()} unless more is needed. */
+        default String what() {
+            return name();
+        }
+
+        /** Expected size for ordering (small files first), -1 when unknown. */
+        long plannedSize();
+
+        /** Looks the file up (e.g. a HEAD request) right before its transfer; retried on network failures. */
+        Target resolve() throws ModelStoreException;
+    }
+
+    /** Where one file comes from and goes to, known once its {@link Item} is resolved. */
+    public interface Target {
+        URI location();
+
+        /** Size in bytes, -1 when unknown. */
+        long size();
+
+        Expected expected();
+
+        /** Where the bytes collect while downloading (kept for resuming). */
+        Path partial();
+
+        /** A file to lock while this target is worked on (other processes may download the same), or null. */
+        Path lockFile();
+
+        /** Where files that failed verification are moved (kept for inspection, never used). */
+        Path quarantineDir();
+
+        /**
+         * Checked under the lock: when the content is already on disk (and verified, where that needs a hash), puts
+         * it in place without a transfer and returns true.
+         */
+        boolean reuse(BooleanSupplier stop) throws IOException;
+
+        /**
+         * Moves the complete, size- and hash-checked {@code partial} into place. May check the content further and
+         * throw a {@link ModelStoreException.Reason#CHECKSUM_MISMATCH}; the partial file is then quarantined.
+         */
+        void complete(Path partial, BooleanSupplier stop) throws IOException;
+
+        /** A fresh download location after a failure (signed CDN URLs expire); the same one by default. */
+        default URI refreshLocation() throws ModelStoreException {
+            return location();
+        }
+    }
+
+    private final HttpFiles http;
     private final Options opt;
     private final Set<Transfer> active = ConcurrentHashMap.newKeySet();
 
-    Downloader(HubClient hub, StoreLayout layout, Options opt) {
-        this.hub = hub;
-        this.layout = layout;
+    public Downloader(HttpFiles http, Options opt) {
+        this.http = http;
         this.opt = opt;
     }
 
@@ -84,14 +158,29 @@ final class Downloader {
         }
     }
 
-    Result run(FetchPlan plan, ProgressTracker t, BooleanSupplier cancel) throws ModelStoreException {
+    /**
+     * Downloads {@code todo} with progress to {@code listener} (throttled to {@code interval}, a final snapshot
+     * at the end).
+     *
+     * @param totalBytes   bytes of the whole set, including what is already there; -1 when unknown
+     * @param presentBytes bytes already there before this run
+     * @param filesTotal   files of the whole set, including those already there
+     * @param cancel       polled often; when it returns true the run stops, keeping partial files
+     */
+    public Result download(List<? extends Item> todo, long totalBytes, long presentBytes, int filesTotal,
+            DownloadProgress listener, Duration interval, BooleanSupplier cancel) throws ModelStoreException {
+        ProgressTracker t = new ProgressTracker(listener, interval.toNanos());
+        Result r = run(todo, totalBytes, presentBytes, filesTotal, t, cancel == null ? () -> false : cancel);
+        t.finish();
+        return r;
+    }
+
+    Result run(List<? extends Item> items, long totalBytes, long presentBytes, int filesTotal, ProgressTracker t,
+            BooleanSupplier cancel) throws ModelStoreException {
         // small files (configs, indexes) first: they fail fast on access problems and are quick to have
-        List<FetchPlan.PlannedFile> todo = plan.toDownload().stream()
-                .sorted(java.util.Comparator.comparingLong(f -> f.file().size())).toList();
-        long presentBytes = plan.files().stream().filter(FetchPlan.PlannedFile::present)
-                .mapToLong(f -> Math.max(0, f.file().size())).sum();
-        t.start(DownloadProgress.Phase.DOWNLOADING, plan.totalBytes(), presentBytes, plan.files().size(),
-                plan.files().size() - todo.size());
+        List<Item> todo = items.stream().map(i -> (Item) i)
+                .sorted(java.util.Comparator.comparingLong(Item::plannedSize)).toList();
+        t.start(DownloadProgress.Phase.DOWNLOADING, totalBytes, presentBytes, filesTotal, filesTotal - todo.size());
         if (todo.isEmpty()) {
             return new Result(0, 0, 0);
         }
@@ -110,8 +199,8 @@ final class Downloader {
         long period = Math.max(50, Math.min(1000, opt.stallTimeout().toMillis() / 4));
         watchdog.scheduleAtFixedRate(() -> watch(cancel, abort), period, period, TimeUnit.MILLISECONDS);
         CompletionService<DownloadProgress.FileOutcome> cs = new ExecutorCompletionService<>(pool);
-        for (FetchPlan.PlannedFile f : todo) {
-            cs.submit(() -> one(plan, f, t, stop, cancel));
+        for (Item f : todo) {
+            cs.submit(() -> one(f, t, stop));
         }
         int downloaded = 0;
         int reused = 0;
@@ -127,7 +216,7 @@ final class Downloader {
                     }
                 } catch (ExecutionException e) {
                     ModelStoreException m = e.getCause() instanceof ModelStoreException x ? x
-                            : new ModelStoreException(ModelStoreException.Reason.LOCAL_IO, HubClient.describe(
+                            : new ModelStoreException(ModelStoreException.Reason.LOCAL_IO, HttpFiles.describe(
                                     e.getCause()), e.getCause());
                     abort.set(true);
                     if (first == null || (first.reason() == ModelStoreException.Reason.CANCELLED
@@ -145,7 +234,7 @@ final class Downloader {
             Thread.currentThread().interrupt();
             abort.set(true);
             first = new ModelStoreException(ModelStoreException.Reason.CANCELLED, "download interrupted; partial "
-                    + "files are kept, fetch again to resume");
+                    + "files are kept, " + opt.again() + " to resume");
         } finally {
             pool.shutdownNow();
             watchdog.shutdownNow();
@@ -182,92 +271,66 @@ final class Downloader {
         }
     }
 
-    private static ModelStoreException cancelled() {
+    private ModelStoreException cancelled() {
         return new ModelStoreException(ModelStoreException.Reason.CANCELLED, "download cancelled; partial files are "
-                + "kept, fetch again to resume");
+                + "kept, " + opt.again() + " to resume");
     }
 
-    private static void check(BooleanSupplier stop) throws ModelStoreException {
+    private void check(BooleanSupplier stop) throws ModelStoreException {
         if (stop.getAsBoolean() || Thread.currentThread().isInterrupted()) {
             throw cancelled();
         }
     }
 
-    private DownloadProgress.FileOutcome one(FetchPlan plan, FetchPlan.PlannedFile pf, ProgressTracker t,
-            BooleanSupplier stop, BooleanSupplier cancel) throws Exception {
-        String repo = plan.repo();
-        String commit = plan.commit();
-        HubClient.RemoteFile rf = pf.file();
-        String what = repo + "/" + rf.path();
+    private DownloadProgress.FileOutcome one(Item item, ProgressTracker t, BooleanSupplier stop) throws Exception {
+        String what = item.what();
         check(stop);
-        HubClient.FileMetadata meta = withRetries(() -> hub.metadata(repo, commit, rf.path()), what, t, stop);
-        String etag = meta.etag();
-        try {
-            HfCacheLayout.checkEtag(etag);
-        } catch (IllegalArgumentException e) {
-            throw new ModelStoreException(ModelStoreException.Reason.PROTOCOL, what + ": " + e.getMessage());
-        }
-        if (meta.commit() != null && !meta.commit().equals(commit)) {
-            throw new ModelStoreException(ModelStoreException.Reason.PROTOCOL, what + ": the hub served commit "
-                    + meta.commit() + " for a request at commit " + commit);
-        }
-        Hashes.Kind kind;
-        String expected;
-        if (rf.lfsSha256() != null) {
-            kind = Hashes.Kind.SHA256;
-            expected = rf.lfsSha256().toLowerCase(java.util.Locale.ROOT);
-            if (HfCacheLayout.isSha256(etag) && !etag.equals(expected)) {
-                throw new ModelStoreException(ModelStoreException.Reason.PROTOCOL, what + ": the listing says sha256 "
-                        + expected + " but the hub's ETag is " + etag);
-            }
-        } else if (meta.lfs() && HfCacheLayout.isSha256(etag)) {
-            kind = Hashes.Kind.SHA256;
-            expected = etag;
-        } else if (HfCacheLayout.isGitSha1(rf.blobId())) {
-            kind = Hashes.Kind.GIT_SHA1;
-            expected = rf.blobId();
-        } else {
-            kind = Hashes.kindOf(etag);
-            expected = kind == Hashes.Kind.NONE ? null : etag;
-        }
-        long size = meta.size() >= 0 ? meta.size() : rf.size();
-        if (kind == Hashes.Kind.GIT_SHA1 && size < 0) {
-            kind = Hashes.Kind.NONE;
-        }
-        Path lockPath = layout.lockFile(repo, rf.path(), etag).toAbsolutePath().normalize();
-        ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(lockPath, k -> new ReentrantLock());
+        Target target = withRetries(item::resolve, what, t, stop);
+        Path lockPath = target.lockFile() == null ? null : target.lockFile().toAbsolutePath().normalize();
+        ReentrantLock local = lockPath == null ? null : LOCAL_LOCKS.computeIfAbsent(lockPath,
+                k -> new ReentrantLock());
         boolean said = false;
-        while (!local.tryLock(100, TimeUnit.MILLISECONDS)) {
+        while (local != null && !local.tryLock(100, TimeUnit.MILLISECONDS)) {
             check(stop);
             if (!said) {
-                t.message("waiting: another download of " + rf.path() + " is running");
+                t.message("waiting: another download of " + item.name() + " is running");
                 said = true;
             }
         }
         try {
+            if (lockPath == null) {
+                return fetch(item, target, t, stop);
+            }
             Files.createDirectories(lockPath.getParent());
             try (FileChannel lc = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                    FileLock fl = acquire(lc, rf.path(), t, stop)) {
-                if (layout.reuse(repo, commit, rf.path(), etag, new StoreLayout.Expected(kind, expected, size), stop)) {
-                    t.addPresent(Math.max(0, size));
-                    t.fileFinished(rf.path(), size, DownloadProgress.FileOutcome.REUSED);
-                    return DownloadProgress.FileOutcome.REUSED;
-                }
-                Path verified = transfer(repo, commit, rf.path(), meta, etag, size, kind, expected, t, stop);
-                layout.install(repo, commit, rf.path(), etag, verified);
-                t.fileFinished(rf.path(), size, DownloadProgress.FileOutcome.DOWNLOADED);
-                return DownloadProgress.FileOutcome.DOWNLOADED;
+                    FileLock fl = acquire(lc, item.name(), t, stop)) {
+                return fetch(item, target, t, stop);
             }
         } catch (ModelStoreException e) {
             throw e;
         } catch (IOException e) {
             throw local(what, e);
         } finally {
-            local.unlock();
+            if (local != null) {
+                local.unlock();
+            }
         }
     }
 
-    private static FileLock acquire(FileChannel lc, String path, ProgressTracker t, BooleanSupplier stop)
+    private DownloadProgress.FileOutcome fetch(Item item, Target target, ProgressTracker t, BooleanSupplier stop)
+            throws IOException {
+        long size = target.size();
+        if (target.reuse(stop)) {
+            t.addPresent(Math.max(0, size));
+            t.fileFinished(item.name(), size, DownloadProgress.FileOutcome.REUSED);
+            return DownloadProgress.FileOutcome.REUSED;
+        }
+        transfer(item, target, t, stop);
+        t.fileFinished(item.name(), size, DownloadProgress.FileOutcome.DOWNLOADED);
+        return DownloadProgress.FileOutcome.DOWNLOADED;
+    }
+
+    private FileLock acquire(FileChannel lc, String path, ProgressTracker t, BooleanSupplier stop)
             throws IOException {
         boolean said = false;
         while (true) {
@@ -294,12 +357,12 @@ final class Downloader {
         }
     }
 
-    private static ModelStoreException local(String what, IOException e) {
+    private ModelStoreException local(String what, IOException e) {
         if (ModelStoreException.isDiskFull(e)) {
             return new ModelStoreException(ModelStoreException.Reason.DISK_FULL, what + ": disk full ("
-                    + e.getMessage() + "); free some space and fetch again to resume", e);
+                    + e.getMessage() + "); free some space and " + opt.again() + " to resume", e);
         }
-        return new ModelStoreException(ModelStoreException.Reason.LOCAL_IO, what + ": " + HubClient.describe(e), e);
+        return new ModelStoreException(ModelStoreException.Reason.LOCAL_IO, what + ": " + HttpFiles.describe(e), e);
     }
 
     private interface Call<T> {
@@ -335,12 +398,14 @@ final class Downloader {
         }
     }
 
-    /** Downloads (or resumes) one file into its incomplete file and verifies it; returns the verified file. */
-    private Path transfer(String repo, String commit, String path, HubClient.FileMetadata meta0, String etag,
-            long size, Hashes.Kind kind, String expected, ProgressTracker t, BooleanSupplier stop)
-            throws IOException {
-        String what = repo + "/" + path;
-        Path inc = layout.incomplete(repo, path, etag);
+    /** Downloads (or resumes) one file into its partial file, verifies it and has the target move it into place. */
+    private void transfer(Item item, Target target, ProgressTracker t, BooleanSupplier stop) throws IOException {
+        String what = item.what();
+        String path = item.name();
+        long size = target.size();
+        Hashes.Kind kind = target.expected().kind;
+        String expected = target.expected().hex;
+        Path inc = target.partial();
         Files.createDirectories(inc.getParent());
         long have = Files.isRegularFile(inc) ? Files.size(inc) : 0;
         if (size >= 0 && have > size) {
@@ -349,7 +414,7 @@ final class Downloader {
         }
         MessageDigest md = Hashes.start(kind, size);
         if (have > 0) {
-            t.message(path + ": resuming at " + Sizes.si(have) + " of " + Sizes.si(size)
+            t.message(path + ": resuming at " + Sizes.si(have) + (size >= 0 ? " of " + Sizes.si(size) : "")
                     + (md != null && have > (64L << 20) ? " (hashing the part already there first)" : ""));
             if (md != null) {
                 Hashes.update(md, inc, have, n -> { }, stop);
@@ -357,7 +422,7 @@ final class Downloader {
             t.addPresent(have);
         }
         t.fileStarted(path, size, have);
-        URI location = meta0.location();
+        URI location = target.location();
         int failures = 0;
         boolean refresh = false;
         long attemptStart = have;
@@ -369,10 +434,10 @@ final class Downloader {
             attemptStart = have;
             try {
                 if (refresh) {
-                    location = hub.metadata(repo, commit, path).location(); // signed CDN URLs expire
+                    location = target.refreshLocation();
                     refresh = false;
                 }
-                HttpResponse<InputStream> r = hub.open(location, have, what);
+                HttpResponse<InputStream> r = http.open(location, have, what);
                 Transfer tr = new Transfer(r.body());
                 active.add(tr);
                 try (InputStream in = r.body()) {
@@ -430,14 +495,23 @@ final class Downloader {
         String actual = md == null ? null : Hashes.hex(md.digest());
         long got = Files.size(inc);
         if ((size >= 0 && got != size) || (expected != null && !expected.equals(actual))) {
-            Path q = quarantine(repo, etag, inc);
+            Path q = quarantine(target, inc);
             String why = size >= 0 && got != size ? "size " + got + " instead of " + size
                     : kind.label + " " + actual + " instead of " + expected;
             throw new ModelStoreException(ModelStoreException.Reason.CHECKSUM_MISMATCH, what
-                    + ": downloaded file does not match the hub's checksum (" + why + "); moved to " + q
-                    + " and not used. Fetch again to download it anew");
+                    + ": downloaded file does not match the published checksum (" + why + "); moved to " + q
+                    + " and not used. " + capital(opt.again()) + " to download it anew");
         }
-        return inc;
+        try {
+            target.complete(inc, stop);
+        } catch (ModelStoreException e) {
+            if (e.reason() != ModelStoreException.Reason.CHECKSUM_MISMATCH || !Files.exists(inc)) {
+                throw e;
+            }
+            Path q = quarantine(target, inc);
+            throw new ModelStoreException(e.reason(), e.getMessage() + "; moved to " + q + " and not used. "
+                    + capital(opt.again()) + " to download it anew", e);
+        }
     }
 
     private int failed(int failures, String what, Exception e, long have, long size, ProgressTracker t,
@@ -446,11 +520,11 @@ final class Downloader {
         if (f > opt.maxRetries()) {
             throw new ModelStoreException(ModelStoreException.Reason.NETWORK, what + ": download failed after "
                     + f + " attempt(s) at " + Sizes.si(have) + (size >= 0 ? " of " + Sizes.si(size) : "") + " ("
-                    + (e instanceof ModelStoreException ? e.getMessage() : HubClient.describe(e))
-                    + "); the partial file is kept, fetch again to resume", e, true);
+                    + (e instanceof ModelStoreException ? e.getMessage() : HttpFiles.describe(e))
+                    + "); the partial file is kept, " + opt.again() + " to resume", e, true);
         }
         t.message(what + ": transfer broke at " + Sizes.si(have) + " (" + (e instanceof ModelStoreException
-                ? e.getMessage() : HubClient.describe(e)) + "); resuming (" + f + "/" + opt.maxRetries() + ")");
+                ? e.getMessage() : HttpFiles.describe(e)) + "); resuming (" + f + "/" + opt.maxRetries() + ")");
         sleep(f, stop);
         return f;
     }
@@ -522,11 +596,16 @@ final class Downloader {
         return Long.parseLong(m.group(1));
     }
 
-    private Path quarantine(String repo, String etag, Path inc) throws IOException {
-        Path dir = layout.quarantineDir(repo);
+    private static String capital(String s) {
+        return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
+    }
+
+    private static Path quarantine(Target target, Path inc) throws IOException {
+        Path dir = target.quarantineDir();
         Files.createDirectories(dir);
-        Path q = dir.resolve(etag + "." + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
-                + "." + ProcessHandle.current().pid() + ".bad");
+        Path q = dir.resolve(inc.getFileName().toString().replaceFirst("\\.incomplete$", "") + "."
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "."
+                + ProcessHandle.current().pid() + ".bad");
         Files.move(inc, q, StandardCopyOption.REPLACE_EXISTING);
         return q;
     }

@@ -6,14 +6,11 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
-import java.io.IOException;
 import java.io.InputStream;
-import java.net.Authenticator;
 import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -41,10 +38,8 @@ import java.util.regex.Pattern;
  * Errors become {@link ModelStoreException}s that say what to do (401/403 licence, 404, ...).
  */
 public final class HubClient {
-    private static final int MAX_REDIRECTS = 10;
+    private static final int MAX_REDIRECTS = HttpFiles.MAX_REDIRECTS;
     private static final Pattern LINK_NEXT = Pattern.compile("<([^>]+)>\\s*;\\s*rel=\"?next\"?");
-    private static final String USER_AGENT = "layered/0.1 (Fiji plugin; java " + System.getProperty("java.version")
-            + ")";
 
     /** One file of a repository listing. {@code size} is -1 when unknown. */
     public record RemoteFile(String path, long size, String blobId, String lfsSha256) {
@@ -77,8 +72,7 @@ public final class HubClient {
 
     private final URI endpoint;
     private final String token;
-    private final HttpClient http;
-    private final Duration timeout;
+    private final HttpFiles files;
 
     /**
      * @param endpoint hub base URL, e.g. https://huggingface.co (a mirror, or a loopback test server)
@@ -94,25 +88,13 @@ public final class HubClient {
             throw new IllegalArgumentException("hub endpoint must be an http(s) URL, got '" + endpoint + "'");
         }
         this.token = token == null || token.isBlank() ? null : token.strip();
-        this.http = Objects.requireNonNull(http);
-        this.timeout = timeout;
+        this.files = new HttpFiles(Objects.requireNonNull(http), timeout,
+                u -> this.token != null && sameOrigin(u) ? "Bearer " + this.token : null, this::error);
     }
 
-    /**
-     * An HTTP/1.1 client (one connection per parallel download) that never follows redirects itself, using the
-     * JVM's proxy settings and authenticator when {@code proxy} is null.
-     */
+    /** {@link HttpFiles#newHttpClient}. */
     public static HttpClient newHttpClient(ProxySelector proxy, Duration connectTimeout) {
-        HttpClient.Builder b = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(connectTimeout)
-                .proxy(proxy != null ? proxy : ProxySelector.getDefault());
-        Authenticator auth = Authenticator.getDefault();
-        if (auth != null) {
-            b.authenticator(auth);
-        }
-        return b.build();
+        return HttpFiles.newHttpClient(proxy, connectTimeout);
     }
 
     public URI endpoint() {
@@ -258,19 +240,7 @@ public final class HubClient {
     }
 
     private HttpResponse<String> send(URI u, String method, String what) throws ModelStoreException {
-        for (int hop = 0; ; hop++) {
-            HttpResponse<String> r = exchange(u, method, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8),
-                    -1);
-            int sc = r.statusCode();
-            if (isRedirect(sc) && hop < MAX_REDIRECTS) {
-                u = redirectTarget(u, r.headers());
-                continue;
-            }
-            if (sc / 100 == 2) {
-                return r;
-            }
-            throw error(sc, r.headers(), what, u);
-        }
+        return files.send(u, method, what);
     }
 
     // ---------------------------------------------------------------- files
@@ -280,16 +250,16 @@ public final class HubClient {
         URI u = resolveUrl(repo, revision, path);
         String what = repo + "/" + path;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            HttpResponse<Void> r = exchange(u, "HEAD", HttpResponse.BodyHandlers.discarding(), -1);
+            HttpResponse<Void> r = files.exchange(u, "HEAD", HttpResponse.BodyHandlers.discarding(), -1);
             int sc = r.statusCode();
             HttpHeaders h = r.headers();
             Optional<String> loc = h.firstValue("Location");
             boolean relative = loc.isPresent() && !URI.create(loc.get().strip()).isAbsolute();
-            if (isRedirect(sc) && relative && h.firstValue("X-Linked-Etag").isEmpty()) {
+            if (HttpFiles.isRedirect(sc) && relative && h.firstValue("X-Linked-Etag").isEmpty()) {
                 u = u.resolve(loc.get().strip()); // renamed repository and the like: same host, ask again
                 continue;
             }
-            if (sc / 100 != 2 && !isRedirect(sc)) {
+            if (sc / 100 != 2 && !HttpFiles.isRedirect(sc)) {
                 throw error(sc, h, what, u);
             }
             String linked = HfCacheLayout.normalizeEtag(h.firstValue("X-Linked-Etag").orElse(null));
@@ -299,7 +269,7 @@ public final class HubClient {
                 size = parseLong(h.firstValue("Content-Length").orElse(null));
             }
             String commit = h.firstValue("X-Repo-Commit").map(String::strip).orElse(null);
-            URI location = isRedirect(sc) && loc.isPresent() ? u.resolve(loc.get().strip()) : u;
+            URI location = HttpFiles.isRedirect(sc) && loc.isPresent() ? u.resolve(loc.get().strip()) : u;
             if (etag == null) {
                 throw protocol(u, "no ETag for " + path + " (is the endpoint a Hugging Face hub?)");
             }
@@ -308,49 +278,14 @@ public final class HubClient {
         throw protocol(u, "too many redirects");
     }
 
-    /**
-     * GETs {@code location} from byte {@code from} on ({@code Range: bytes=from-} when from &gt; 0), following
-     * redirects. The status is 200 (whole file: the server ignored the range), 206 or 416; other statuses throw.
-     * The caller must close the body.
-     */
+    /** {@link HttpFiles#open}: the content from byte {@code from} on; the caller must close the body. */
     public HttpResponse<InputStream> open(URI location, long from, String what) throws ModelStoreException {
-        URI u = location;
-        for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            HttpResponse<InputStream> r = exchange(u, "GET", HttpResponse.BodyHandlers.ofInputStream(), from);
-            int sc = r.statusCode();
-            if (isRedirect(sc)) {
-                close(r);
-                u = redirectTarget(u, r.headers());
-                continue;
-            }
-            if (sc == 200 || sc == 206 || sc == 416) {
-                return r;
-            }
-            close(r);
-            throw error(sc, r.headers(), what, u);
-        }
-        throw protocol(u, "too many redirects");
+        return files.open(location, from, what);
     }
 
-    private static void close(HttpResponse<InputStream> r) {
-        try {
-            r.body().close();
-        } catch (IOException e) {
-            // nothing to release beyond the connection
-        }
-    }
-
-    private static boolean isRedirect(int sc) {
-        return sc == 301 || sc == 302 || sc == 303 || sc == 307 || sc == 308;
-    }
-
-    private URI redirectTarget(URI u, HttpHeaders h) throws ModelStoreException {
-        String loc = h.firstValue("Location").orElseThrow(() -> protocol(u, "redirect without Location"));
-        try {
-            return u.resolve(loc.strip());
-        } catch (IllegalArgumentException e) {
-            throw protocol(u, "bad redirect Location '" + loc + "'");
-        }
+    /** The HTTP layer, with this hub's token and error messages. */
+    HttpFiles files() {
+        return files;
     }
 
     private boolean sameOrigin(URI u) {
@@ -364,52 +299,16 @@ public final class HubClient {
         return u.getPort() >= 0 ? u.getPort() : ("https".equals(u.getScheme()) ? 443 : 80);
     }
 
-    private <T> HttpResponse<T> exchange(URI u, String method, HttpResponse.BodyHandler<T> handler, long from)
-            throws ModelStoreException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(u).timeout(timeout).header("User-Agent", USER_AGENT);
-        if (method.equals("HEAD")) {
-            b.method("HEAD", HttpRequest.BodyPublishers.noBody());
-            b.header("Accept-Encoding", "identity");
-        } else {
-            b.GET();
-        }
-        if (from > 0) {
-            b.header("Range", "bytes=" + from + "-");
-        }
-        if (token != null && sameOrigin(u)) {
-            b.header("Authorization", "Bearer " + token);
-        }
-        try {
-            return http.send(b.build(), handler);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ModelStoreException(ModelStoreException.Reason.CANCELLED, "interrupted while contacting "
-                    + u.getHost());
-        } catch (IOException e) {
-            throw new ModelStoreException(ModelStoreException.Reason.NETWORK, "cannot reach " + u.getScheme() + "://"
-                    + u.getAuthority() + " (" + describe(e) + "); check the network or the JVM proxy settings "
-                    + "(-Dhttps.proxyHost/-Dhttps.proxyPort)", e, true);
-        }
-    }
-
     static String describe(Throwable e) {
-        String m = e.getMessage();
-        return e.getClass().getSimpleName() + (m == null || m.isBlank() ? "" : ": " + m.replace('\n', ' '));
+        return HttpFiles.describe(e);
     }
 
     private static long parseLong(String s) {
-        if (s == null) {
-            return -1;
-        }
-        try {
-            return Long.parseLong(s.strip());
-        } catch (NumberFormatException e) {
-            return -1;
-        }
+        return HttpFiles.parseLong(s);
     }
 
-    private ModelStoreException protocol(URI u, String what) {
-        return new ModelStoreException(ModelStoreException.Reason.PROTOCOL, u + ": " + what);
+    private static ModelStoreException protocol(URI u, String what) {
+        return HttpFiles.protocol(u, what);
     }
 
     /** Maps an HTTP error to a reason and a message that says what to do. */

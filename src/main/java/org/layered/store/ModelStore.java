@@ -574,9 +574,13 @@ public final class ModelStore {
             throw new ModelStoreException(ModelStoreException.Reason.LOCAL_IO, "cannot write in " + modelDir
                     + " (" + HubClient.describe(e) + ")", e);
         }
-        Downloader dl = new Downloader(hub, layout, new Downloader.Options(cfg.parallelDownloads, cfg.maxRetries,
-                cfg.retryBackoff, cfg.stallTimeout));
-        Downloader.Result res = dl.run(plan, t, stop);
+        Downloader dl = new Downloader(hub.files(), new Downloader.Options(cfg.parallelDownloads, cfg.maxRetries,
+                cfg.retryBackoff, cfg.stallTimeout, "fetch again"));
+        List<HubDownloadItem> items = plan.toDownload().stream().map(f -> new HubDownloadItem(hub, layout, r.repo(),
+                plan.commit(), f.file())).toList();
+        Downloader.Result res = dl.run(items, plan.totalBytes(), plan.files().stream()
+                .filter(FetchPlan.PlannedFile::present).mapToLong(f -> Math.max(0, f.file().size())).sum(),
+                plan.files().size(), t, stop);
         try {
             layout.writeRef(r.repo(), plan.revision(), plan.commit());
             layout.clearPendingFetch(r.repo(), plan.commit());
