@@ -1,6 +1,7 @@
 package org.layered.bench;
 
 import org.layered.engine.ComputeDevice;
+import org.layered.engine.MatmulThroughput;
 import org.layered.engine.DType;
 import org.layered.engine.Ops;
 import org.layered.engine.Tensor;
@@ -167,38 +168,11 @@ public final class TransformerBench {
         }
     }
 
-    /** {best, median} GFLOP/s of 7 float32 1024^3 matmuls through the engine (after 3 warm-ups). */
+    /** {best, median} GFLOP/s of float32 1024^3 matmuls through the engine (printed). */
     static double[] matmulGflops(PrintStream out) {
-        int n = 1024;
-        try (TensorScope s = TensorScope.open()) {
-            Random r = new Random(1);
-            float[] a = new float[n * n];
-            float[] b = new float[n * n];
-            for (int i = 0; i < a.length; i++) {
-                a[i] = (float) r.nextGaussian();
-                b[i] = (float) r.nextGaussian();
-            }
-            Tensor x = Ops.fromFloats(a, new long[] {n, n}, ComputeDevice.CPU);
-            Tensor y = Ops.fromFloats(b, new long[] {n, n}, ComputeDevice.CPU);
-            for (int i = 0; i < 3; i++) {
-                try (TensorScope w = TensorScope.open()) {
-                    x.matmul(y);
-                }
-            }
-            double[] times = new double[7];
-            for (int i = 0; i < times.length; i++) {
-                try (TensorScope w = TensorScope.open()) {
-                    long t0 = System.nanoTime();
-                    x.matmul(y);
-                    times[i] = (System.nanoTime() - t0) / 1e9;
-                }
-            }
-            Arrays.sort(times);
-            double flops = 2.0 * n * n * n;
-            out.printf(Locale.ROOT, "matmul 1024^3 float32: best %.4f s (%.1f GFLOP/s), median %.4f s "
-                    + "(%.1f GFLOP/s)%n", times[0], flops / times[0] / 1e9, times[3], flops / times[3] / 1e9);
-            return new double[] {flops / times[0] / 1e9, flops / times[3] / 1e9};
-        }
+        MatmulThroughput m = TorchEngine.get().matmulThroughput(ComputeDevice.CPU);
+        out.println("matmul: " + m.describe());
+        return new double[] {m.bestFlopsPerSec() / 1e9, m.medianFlopsPerSec() / 1e9};
     }
 
     /** Times one forward of the Layered layout with random inputs; seconds. */

@@ -2,11 +2,16 @@ package org.layered.cli;
 
 import java.math.BigInteger;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** {@code --flag value} pairs of one command line, checked against the command's flags. */
+/**
+ * {@code --flag value} pairs, switches ({@code --yes}) and positional words ({@code engine use DIR}) of one
+ * command line, checked against what the command accepts.
+ */
 final class CliArgs {
     /** A command line that does not fit the command; exit status 2. */
     static final class UsageException extends Exception {
@@ -16,17 +21,40 @@ final class CliArgs {
     }
 
     private final Map<String, String> values;
+    private final List<String> words;
 
-    private CliArgs(Map<String, String> values) {
+    private CliArgs(Map<String, String> values, List<String> words) {
         this.values = values;
+        this.words = words;
     }
 
     static CliArgs parse(String[] args, Set<String> allowed) throws UsageException {
+        return parse(args, allowed, Set.of(), 0);
+    }
+
+    /**
+     * @param allowed  flags that take a value
+     * @param switches flags without a value (true when present)
+     * @param maxWords positional words accepted
+     */
+    static CliArgs parse(String[] args, Set<String> allowed, Set<String> switches, int maxWords)
+            throws UsageException {
         Map<String, String> v = new HashMap<>();
+        List<String> w = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (!a.startsWith("--")) {
-                throw new UsageException("unexpected argument '" + a + "'");
+                if (w.size() >= maxWords) {
+                    throw new UsageException("unexpected argument '" + a + "'");
+                }
+                w.add(a);
+                continue;
+            }
+            if (switches.contains(a.substring(2))) {
+                if (v.put(a.substring(2), "true") != null) {
+                    throw new UsageException("option " + a + " given twice");
+                }
+                continue;
             }
             String name = a.substring(2);
             String value = null;
@@ -48,7 +76,12 @@ final class CliArgs {
                 throw new UsageException("option --" + name + " given twice");
             }
         }
-        return new CliArgs(v);
+        return new CliArgs(v, List.copyOf(w));
+    }
+
+    /** The positional words, in order. */
+    List<String> words() {
+        return words;
     }
 
     String string(String name, String fallback) {

@@ -16,5 +16,15 @@ interface CliCommand {
     /** The flags it accepts, without leading dashes; each takes a value. */
     Set<String> flags();
 
+    /** Flags without a value ({@code --yes}); none by default. */
+    default Set<String> switches() {
+        return Set.of();
+    }
+
+    /** How many positional words it takes ({@code engine use DIR}); none by default. */
+    default int words() {
+        return 0;
+    }
+
     int run(CliArgs args, PrintStream out, PrintStream err) throws Exception;
 }

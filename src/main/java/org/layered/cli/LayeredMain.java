@@ -18,10 +18,17 @@ public final class LayeredMain {
         add(new DecomposeCommand());
         add(new BenchCommand());
         add(new CaptionCommand());
+        add(new EngineCommand());
     }
 
     private void add(CliCommand c) {
         commands.put(c.name(), c);
+    }
+
+    /** For tests: the same command line with one command configured differently. */
+    LayeredMain with(CliCommand c) {
+        add(c);
+        return this;
     }
 
     public static void main(String[] args) {
@@ -68,7 +75,7 @@ public final class LayeredMain {
             return 0;
         }
         try {
-            return c.run(CliArgs.parse(rest, c.flags()), out, err);
+            return c.run(CliArgs.parse(rest, c.flags(), c.switches(), c.words()), out, err);
         } catch (CliArgs.UsageException e) {
             err.println("layered " + c.name() + ": " + e.getMessage() + " (see 'layered " + c.name() + " --help')");
             return 2;

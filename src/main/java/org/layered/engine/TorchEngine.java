@@ -3,12 +3,19 @@ package org.layered.engine;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.pytorch.jni.LibUtils;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The one place that starts DJL's PyTorch engine and owns process-wide engine state: offline mode, the pinned
- * default engine, the class loader DJL sees, device resolution and the TorchScript op library.
+ * The one place that starts DJL's PyTorch engine and owns process-wide engine state: which libtorch is loaded
+ * ({@link EngineSelection}, applied before DJL loads), offline mode, the pinned default engine, the class loader
+ * DJL sees, the CUDA devices, device resolution and the TorchScript op library.
  *
  * <p>ImageJ 1.x loads plugins through its own class loader while the thread context class loader stays the
  * application loader; DJL finds engines through {@code ServiceLoader} on the context loader, and fills its engine
@@ -18,19 +25,28 @@ import java.util.concurrent.Callable;
 public final class TorchEngine {
     private static volatile TorchEngine instance;
 
+    private final EngineSelection selection;
     private final Engine engine;
     private final OpLibrary ops;
+    private final Path loadedFrom;
+    private final boolean cuda;
+    private final Map<ComputeDevice, MatmulThroughput> throughput = new ConcurrentHashMap<>();
+    private volatile CudaDevices cudaDevices;
 
     private TorchEngine() {
+        this.selection = EngineSelection.current();
         this.engine = withOurLoader(() -> {
             // Offline before the first Engine touch: Engine's static initialiser otherwise phones home.
             System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
             System.setProperty("ai.djl.default_engine", "PyTorch");
+            selection.apply(); // DJL reads PYTORCH_LIBRARY_PATH & co. once, when it loads libtorch
             NativeMemory.preferHugePages(); // read once by libtorch's CPU allocator, so before it loads
             Engine e = Engine.getEngine("PyTorch");
             JniUtils.setGradMode(false);
             return e;
         });
+        this.loadedFrom = Path.of(LibUtils.getLibtorchPath()).toAbsolutePath().normalize();
+        this.cuda = JniUtils.getFeatures().contains("CUDA");
         try {
             this.ops = withOurLoader(OpLibrary::load);
         } catch (RuntimeException ex) {
@@ -51,9 +67,11 @@ public final class TorchEngine {
                     } catch (IllegalStateException ex) {
                         throw new EngineException(ex.getMessage(), ex);
                     } catch (RuntimeException | LinkageError ex) {
-                        throw new EngineException("could not start the PyTorch engine (" + ex.getMessage() + "). "
-                                + "Check that the pytorch-native jar for this platform or PYTORCH_LIBRARY_PATH is "
-                                + "available; see README 'GPU and native libraries'.", ex);
+                        EngineSelection s = EngineSelection.current();
+                        throw new EngineException("could not start the PyTorch engine, " + s.describe() + " ("
+                                + s.why() + "): " + ex.getMessage() + (s.source() == EngineSelection.Source.REMEMBERED
+                                ? ". 'layered engine use default' (or Set Up GPU...) goes back to the bundled CPU "
+                                + "engine" : "") + "; see README 'GPU and native libraries'.", ex);
                     }
                     instance = e;
                 }
@@ -62,14 +80,82 @@ public final class TorchEngine {
         return e;
     }
 
+    /** Whether the engine has been started in this JVM (libtorch loaded). */
+    public static boolean started() {
+        return instance != null;
+    }
+
+    /**
+     * When the engine set up now differs from the one loaded in this JVM: what is loaded and what will be after a
+     * restart (a libtorch cannot be swapped in a running JVM); null when no restart is needed.
+     */
+    public static String restartNotice() {
+        TorchEngine e = instance;
+        if (e == null) {
+            return null;
+        }
+        EngineSelection now = EngineSelection.current();
+        if (now.sameEngine(e.selection) && (now.dir() == null || now.dir().equals(e.loadedFrom))) {
+            return null;
+        }
+        return "libtorch is loaded from " + e.loadedFrom + " in this session; " + now.describe()
+                + " is used after a restart";
+    }
+
     /** The libtorch version in use, e.g. {@code 2.7.1}. */
     public String version() {
         return engine.getVersion();
     }
 
-    /** Number of CUDA devices libtorch can see (0 on CPU-only builds). */
+    /** How the libtorch in use was chosen. */
+    public EngineSelection selection() {
+        return selection;
+    }
+
+    /** The folder the libtorch in use was loaded from. */
+    public Path loadedFrom() {
+        return loadedFrom;
+    }
+
+    /** {@code cpu}, {@code cu128}, ...: the flavour of the libtorch in use ({@code cuda} when only that is known). */
+    public String flavor() {
+        return selection.flavor() != null ? selection.flavor() : cuda ? "cuda" : "cpu";
+    }
+
+    /**
+     * A problem with the loaded engine worth telling: the selection's warning, or libtorch loaded from elsewhere
+     * than selected (another plugin started DJL's PyTorch engine first); null when none.
+     */
+    public String warning() {
+        if (selection.dir() != null && !selection.dir().toAbsolutePath().normalize().equals(loadedFrom)) {
+            return "libtorch was loaded from " + loadedFrom + ", not from the selected " + selection.dir()
+                    + " (something else started DJL's PyTorch engine first): restart to use the selected one";
+        }
+        return selection.warning();
+    }
+
+    /** Whether the libtorch in use is a CUDA build that found a usable device ({@code torch::cuda::is_available}). */
+    public boolean hasCuda() {
+        return cuda;
+    }
+
+    /**
+     * The CUDA devices this libtorch can use, with free memory as of the first call; none for a CPU build. Asked
+     * through the CUDA driver (libtorch numbers devices the same way), never through a CUDA toolkit.
+     */
+    public CudaDevices cudaDevices() {
+        CudaDevices d = cudaDevices;
+        if (d == null) {
+            d = cuda ? CudaDevices.query(true) : CudaDevices.none("libtorch " + version() + " " + flavor()
+                    + (flavor().startsWith("cu") ? " finds no usable CUDA device" : " is a CPU build"));
+            cudaDevices = d;
+        }
+        return d;
+    }
+
+    /** Number of CUDA devices libtorch can use (0 on CPU builds). */
     public int gpuCount() {
-        return engine.getGpuCount();
+        return cudaDevices().devices().size();
     }
 
     OpLibrary ops() {
@@ -82,24 +168,70 @@ public final class TorchEngine {
      * @throws EngineException when CUDA was requested but is not available, with how to get it
      */
     public ComputeDevice resolve(DeviceSpec spec) {
-        int gpus = gpuCount();
+        return choose(spec).device();
+    }
+
+    /**
+     * Resolves a request and says why: {@code auto} takes {@code cuda:0} when libtorch has a CUDA device, else the
+     * CPU; an explicit CUDA request that cannot be served is an error, never a silent CPU fallback.
+     *
+     * @throws EngineException when CUDA was requested but is not available, with how to get it
+     */
+    public DeviceChoice choose(DeviceSpec spec) {
+        CudaDevices devices = cudaDevices();
+        int gpus = devices.devices().size();
         return switch (spec.kind()) {
-            case CPU -> ComputeDevice.CPU;
-            case AUTO -> gpus > 0 ? new ComputeDevice(Device.gpu(0)) : ComputeDevice.CPU;
+            case CPU -> new DeviceChoice(spec, ComputeDevice.CPU, "requested");
+            case AUTO -> gpus > 0
+                    ? new DeviceChoice(spec, new ComputeDevice(Device.gpu(0)), devices.device(0).brief())
+                    : new DeviceChoice(spec, ComputeDevice.CPU, devices.problem());
             case CUDA -> {
                 if (gpus == 0) {
-                    throw new EngineException("device " + spec + " was requested but libtorch " + version()
-                            + " sees no CUDA GPU. This build uses the CPU libtorch; for CUDA set "
-                            + "PYTORCH_LIBRARY_PATH to a CUDA libtorch 2.7.1 or let DJL fetch one (README, 'GPU'), "
-                            + "or choose --device cpu.");
+                    throw new EngineException("device " + spec + " was requested but " + devices.problem()
+                            + ". Set up a CUDA engine with Plugins > Layered > Set Up GPU... or 'layered engine "
+                            + "install', or choose device cpu");
                 }
                 if (spec.index() >= gpus) {
                     throw new EngineException("device " + spec + " does not exist: libtorch sees " + gpus
                             + " GPU(s), cuda:0 to cuda:" + (gpus - 1));
                 }
-                yield new ComputeDevice(Device.gpu(spec.index()));
+                yield new DeviceChoice(spec, new ComputeDevice(Device.gpu(spec.index())),
+                        devices.device(spec.index()).brief());
             }
         };
+    }
+
+    /**
+     * The device choices for a dialog, without starting the engine when it has not started: the CUDA devices then
+     * come from the driver, and only when the engine set up is a CUDA build.
+     */
+    public static DeviceMenu deviceMenu() {
+        TorchEngine e = instance;
+        CudaDevices devices;
+        if (e != null) {
+            devices = e.cudaDevices();
+        } else {
+            EngineSelection s = EngineSelection.current();
+            devices = s.flavor() != null && s.flavor().startsWith("cu") ? CudaDevices.query(false)
+                    : CudaDevices.none("the engine set up is the CPU libtorch");
+        }
+        List<DeviceMenu.Option> options = new ArrayList<>();
+        options.add(new DeviceMenu.Option("auto", "auto"));
+        options.add(new DeviceMenu.Option("cpu", "cpu"));
+        for (CudaDevice d : devices.devices()) {
+            options.add(new DeviceMenu.Option(d.key(), d.label()));
+        }
+        String note = devices.isEmpty() ? "auto = cpu: " + devices.problem() + " (Plugins > Layered > Set Up GPU...)"
+                : "auto = " + devices.device(0).label();
+        return new DeviceMenu(options, note);
+    }
+
+    /**
+     * This machine's matmul speed on {@code device} (1024^3 in the device's precision, best and median of 5 after
+     * 2 warm-ups; measured once per JVM and device, about a tenth of a second on a CPU).
+     */
+    public MatmulThroughput matmulThroughput(ComputeDevice device) {
+        return throughput.computeIfAbsent(device, d -> MatmulThroughput.measure(d, 1024, 2, 5));
     }
 
     /**

@@ -9,9 +9,17 @@ import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
@@ -112,6 +120,71 @@ public final class HttpFiles {
         }
     }
 
+    /**
+     * The last bytes of a file, from byte {@code from} on, when the server honours the range (null when it does
+     * not, or when they do not arrive within {@code timeout}): a small read that can neither hang nor pull a whole
+     * file.
+     */
+    public byte[] tail(URI location, long from, String what, Duration timeout) throws ModelStoreException {
+        URI u = location;
+        for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
+            HttpRequest.Builder b = request(u, "GET", from);
+            CompletableFuture<HttpResponse<byte[]>> f = http.sendAsync(b.build(), info -> info.statusCode() == 206
+                    ? HttpResponse.BodySubscribers.ofByteArray() : new Refusing());
+            HttpResponse<byte[]> r;
+            try {
+                r = f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                f.cancel(true);
+                Thread.currentThread().interrupt();
+                throw new ModelStoreException(ModelStoreException.Reason.CANCELLED, "interrupted while reading "
+                        + what);
+            } catch (ExecutionException | TimeoutException e) {
+                f.cancel(true);
+                return null;
+            }
+            if (isRedirect(r.statusCode())) {
+                u = redirectTarget(u, r.headers());
+                continue;
+            }
+            if (r.statusCode() / 100 != 2 && r.statusCode() != 416) {
+                throw errors.map(r.statusCode(), r.headers(), what, u);
+            }
+            return r.statusCode() == 206 ? r.body() : null;
+        }
+        throw protocol(u, "too many redirects");
+    }
+
+    /** Takes no body: the subscription is cancelled at once (the connection is dropped, nothing is read). */
+    private static final class Refusing implements HttpResponse.BodySubscriber<byte[]> {
+        private final CompletableFuture<byte[]> body = new CompletableFuture<>();
+
+        @Override
+        public CompletionStage<byte[]> getBody() {
+            return body;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            subscription.cancel();
+            body.complete(null);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> item) {
+        }
+
+        @Override
+        public void onError(Throwable throwable) {
+            body.complete(null);
+        }
+
+        @Override
+        public void onComplete() {
+            body.complete(null);
+        }
+    }
+
     /** The size a HEAD request announces ({@code Content-Length} after redirects); -1 when absent. */
     public long size(URI u, String what) throws ModelStoreException {
         return parseLong(send(u, "HEAD", what).headers().firstValue("Content-Length").orElse(null));
@@ -120,6 +193,21 @@ public final class HttpFiles {
     /** One request, no redirect handling. {@code from} &gt; 0 adds a range. */
     <T> HttpResponse<T> exchange(URI u, String method, HttpResponse.BodyHandler<T> handler, long from)
             throws ModelStoreException {
+        HttpRequest.Builder b = request(u, method, from);
+        try {
+            return http.send(b.build(), handler);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ModelStoreException(ModelStoreException.Reason.CANCELLED, "interrupted while contacting "
+                    + u.getHost());
+        } catch (IOException e) {
+            throw new ModelStoreException(ModelStoreException.Reason.NETWORK, "cannot reach " + u.getScheme() + "://"
+                    + u.getAuthority() + " (" + describe(e) + "); check the network or the JVM proxy settings "
+                    + "(-Dhttps.proxyHost/-Dhttps.proxyPort)", e, true);
+        }
+    }
+
+    private HttpRequest.Builder request(URI u, String method, long from) {
         HttpRequest.Builder b = HttpRequest.newBuilder(u).timeout(timeout).header("User-Agent", USER_AGENT);
         if (method.equals("HEAD")) {
             b.method("HEAD", HttpRequest.BodyPublishers.noBody());
@@ -134,17 +222,7 @@ public final class HttpFiles {
         if (auth != null) {
             b.header("Authorization", auth);
         }
-        try {
-            return http.send(b.build(), handler);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ModelStoreException(ModelStoreException.Reason.CANCELLED, "interrupted while contacting "
-                    + u.getHost());
-        } catch (IOException e) {
-            throw new ModelStoreException(ModelStoreException.Reason.NETWORK, "cannot reach " + u.getScheme() + "://"
-                    + u.getAuthority() + " (" + describe(e) + "); check the network or the JVM proxy settings "
-                    + "(-Dhttps.proxyHost/-Dhttps.proxyPort)", e, true);
-        }
+        return b;
     }
 
     static boolean isRedirect(int sc) {
