@@ -49,7 +49,7 @@ public record NvidiaDriver(DriverVersion version, List<String> gpus, String sour
      * @param proc   the folder holding {@code version} and {@code gpus/}
      * @param runner runs a command and returns its standard output, or null when it cannot be run
      */
-    static NvidiaDriver read(Path proc, Function<String[], String> runner) {
+    public static NvidiaDriver read(Path proc, Function<String[], String> runner) {
         Path versionFile = proc.resolve("version");
         if (Files.isRegularFile(versionFile)) {
             try {
