@@ -3,6 +3,7 @@ package org.layered.cli;
 import com.google.gson.JsonObject;
 import org.layered.engine.Cancellation;
 import org.layered.engine.ComputeDevice;
+import org.layered.engine.DeviceChoice;
 import org.layered.engine.DeviceSpec;
 import org.layered.engine.Precision;
 import org.layered.engine.TensorScope;
@@ -15,6 +16,7 @@ import org.layered.export.PngStackWriter;
 import org.layered.image.DecodedImage;
 import org.layered.image.ImageFileReader;
 import org.layered.image.RgbaImage;
+import org.layered.pipeline.CpuTimeEstimate;
 import org.layered.pipeline.DecomposePipeline;
 import org.layered.pipeline.DecomposeSettings;
 import org.layered.pipeline.Decomposition;
@@ -127,7 +129,15 @@ final class DecomposeCommand implements CliCommand {
     private static Decomposition decompose(Path model, RgbaImage image, DecomposeSettings settings, Path inputs,
             OutputFolder folder, List<LayerExporter> exporters, String source, List<String> notes, PrintStream err,
             Cancellation cancel) throws IOException {
-        ComputeDevice device = TorchEngine.get().resolve(settings.device());
+        DeviceChoice choice = TorchEngine.get().choose(settings.device());
+        ComputeDevice device = choice.device();
+        err.println("[layered] device " + choice.summary());
+        if (!device.isCuda()) {
+            CpuTimeEstimate slow = CpuTimeEstimate.of(model, image.width(), image.height(), settings);
+            if (slow != null && slow.slow()) {
+                err.println("[layered] warning: " + slow.message());
+            }
+        }
         Precision precision = Precision.defaultFor(device);
         try (DecomposePipeline pipeline = DecomposePipeline.open(model, device, precision, null);
              TensorScope scope = TensorScope.open()) {
@@ -138,6 +148,7 @@ final class DecomposeCommand implements CliCommand {
             // layers_bottom_to_top: the PNG files when written, else the layer names inside the layered documents
             List<String> order = png ? PngStackWriter.layerNames(n) : LayerExporter.defaultLayerNames(n);
             JsonObject manifest = Manifest.of(d, model, device.toString(), precision.name(), order);
+            Manifest.deviceChoice(manifest, choice.summary());
             manifest.addProperty("source", source);
             if (!notes.isEmpty()) {
                 manifest.addProperty("conversion", String.join("; ", notes));

@@ -192,7 +192,8 @@ final class EngineCommand implements CliCommand {
             throw new ModelStoreException(e.reason(), e.getMessage() + "; the engine in use is unchanged", e);
         }
         out.println((plan.installed() ? "already installed: " : "installed ") + f.describe());
-        out.println("remembered in " + setup.settings().file() + ": " + setup.next());
+        out.println("remembered in " + setup.settings().file() + ": " + setup.next() + "; "
+                + EngineSetup.afterwards(f));
         return 0;
     }
 
@@ -215,7 +216,7 @@ final class EngineCommand implements CliCommand {
         }
         LibtorchFolder f = setup.use(Path.of(what), args.string("version", null), args.string("flavor", null));
         out.println("remembered " + f.describe() + " (version and flavour from " + f.origin() + ") in "
-                + setup.settings().file() + "; " + setup.next());
+                + setup.settings().file() + "; " + setup.next() + "; " + EngineSetup.afterwards(f));
         return 0;
     }
 

@@ -17,6 +17,13 @@ public record DeviceMenu(List<Option> options, String autoNote) {
         options = List.copyOf(options);
     }
 
+    /** The key part of a label ({@code cuda:0 (NVIDIA H100 ...)} is {@code cuda:0}); a key stays as it is. */
+    public static String keyPart(String labelOrKey) {
+        String t = labelOrKey == null ? "" : labelOrKey.strip();
+        int paren = t.indexOf(" (");
+        return paren > 0 ? t.substring(0, paren).strip() : t;
+    }
+
     /** The keys, in menu order. */
     public List<String> keys() {
         return options.stream().map(Option::key).toList();

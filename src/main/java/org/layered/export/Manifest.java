@@ -63,6 +63,14 @@ public final class Manifest {
         return m;
     }
 
+    /**
+     * Records what the device request resolved to and why ({@code auto → cpu (libtorch 2.7.1 cpu is a CPU build)})
+     * next to {@code settings.device}, the device used.
+     */
+    public static void deviceChoice(JsonObject manifest, String choice) {
+        manifest.getAsJsonObject("settings").addProperty("device_choice", choice);
+    }
+
     public static void write(JsonObject manifest, Path file) throws IOException {
         Files.writeString(file, new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create()
                 .toJson(manifest) + "\n", StandardCharsets.UTF_8);

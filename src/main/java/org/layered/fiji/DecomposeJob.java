@@ -200,6 +200,7 @@ public final class DecomposeJob {
         boolean png = options.formats().contains("png");
         List<String> layerFiles = png ? PngStackWriter.layerNames(output.size()) : layerNames(output.size());
         JsonObject m = Manifest.of(d, run.modelDir(), run.device(), run.precision(), layerFiles);
+        Manifest.deviceChoice(m, run.deviceChoice());
         m.addProperty("source", input.source());
         if (!input.conversion().isEmpty()) {
             m.addProperty("conversion", input.conversion());
@@ -235,7 +236,7 @@ public final class DecomposeJob {
         b.append("Layers: ").append(output.size()).append(" (Z=1 bottom ... Z=").append(output.size())
                 .append(" top); channels red, green, blue, alpha (straight alpha)\n");
         b.append("Model: ").append(run.model()).append('\n');
-        b.append("Device: ").append(run.device()).append(" (").append(run.precision()).append(")\n");
+        b.append("Device: ").append(run.deviceChoice()).append(", ").append(run.precision()).append('\n');
         b.append("Resolution: ").append(s.resolution()).append(" (working size ").append(d.bucket().width())
                 .append('x').append(d.bucket().height()).append(")");
         int outW = output.layers().get(0).width();
@@ -299,6 +300,7 @@ public final class DecomposeJob {
         p.put("Layered.prompt", d.prompt() == null ? "" : d.prompt());
         p.put("Layered.model", run.model());
         p.put("Layered.device", run.device());
+        p.put("Layered.deviceChoice", run.deviceChoice());
         p.put("Layered.compositeMeanAbs", String.format(Locale.ROOT, "%.4f", d.stack().compositeError().meanAbs()));
         p.put("Layered.compositePsnr", String.format(Locale.ROOT, "%.2f", d.stack().compositeError().psnr()));
         return p;

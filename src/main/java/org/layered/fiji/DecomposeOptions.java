@@ -1,5 +1,6 @@
 package org.layered.fiji;
 
+import org.layered.engine.DeviceMenu;
 import org.layered.engine.DeviceSpec;
 import org.layered.export.LayerExporter;
 import org.layered.export.LayerExporters;
@@ -25,7 +26,7 @@ import java.util.Locale;
  * @param seed         initial-noise seed; blank = random (the seed used is recorded)
  * @param prompt       description of the whole image; blank = automatic caption
  * @param negative     negative prompt; blank = upstream's default " "
- * @param device       auto, cpu, cuda or cuda:N
+ * @param device       auto, cpu, cuda or cuda:N (a device list label counts by its key)
  * @param inputs       optional safetensors file with prompt_embeds (etc.) used instead of encoding the prompt
  * @param hyperstack   show the layers as one C=4 x Z=N hyperstack
  * @param layerImages  also show each layer as an RGB image (alpha as an overlay) and the recomposed image
@@ -64,7 +65,8 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
         seed = clean(seed);
         prompt = prompt == null ? "" : prompt;
         negative = negative == null ? "" : negative;
-        device = clean(device).isEmpty() ? "auto" : clean(device);
+        // a device list entry ("cuda:0 (NVIDIA H100 ..., 79.2 GiB)") counts by its key
+        device = clean(device).isEmpty() ? "auto" : DeviceMenu.keyPart(device);
         inputs = clean(inputs);
         output = clean(output);
         formats = clean(formats).isEmpty() ? "png" : clean(formats).toLowerCase(Locale.ROOT);

@@ -16,10 +16,19 @@ public interface Decomposer {
      *
      * @param modelDir  the model folder
      * @param model     a description of the model (folder, or repository and cache it came from)
-     * @param device    the device used, e.g. {@code cpu} or {@code gpu(0)}
+     * @param device    the device used, e.g. {@code cpu} or {@code cuda:0}
      * @param precision the compute precision, e.g. {@code FLOAT32}
+     * @param deviceChoice what the device request resolved to and why, e.g.
+     *                  {@code auto → cuda:0 (NVIDIA H100 80GB HBM3, 79.2 GiB)}
      */
-    record Run(Decomposition decomposition, java.nio.file.Path modelDir, String model, String device, String precision) {}
+    record Run(Decomposition decomposition, java.nio.file.Path modelDir, String model, String device, String precision,
+            String deviceChoice) {
+        /** A run whose device was asked for by name. */
+        public Run(Decomposition decomposition, java.nio.file.Path modelDir, String model, String device,
+                String precision) {
+            this(decomposition, modelDir, model, device, precision, device);
+        }
+    }
 
     /**
      * Decomposes {@code image}.

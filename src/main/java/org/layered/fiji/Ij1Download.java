@@ -10,9 +10,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
- * A model download in ImageJ 1.x: bytes, rate and ETA in the status bar and the progress bar (a Log line per file
- * and about every 30 s where nobody sees a status bar), Esc cancels. Used by Download Model... and by Decompose
- * when it offers to download a missing model.
+ * A download in ImageJ 1.x (a model, or an engine for Set Up GPU...): bytes, rate and ETA in the status bar and the progress bar (a Log line per file
+ * and about every 30 s where nobody sees a status bar), Esc cancels. Used by Download Model..., by Decompose
+ * when it offers to download a missing model, and by Set Up GPU....
  */
 public final class Ij1Download implements DownloadProgress {
     private static final long LINE_INTERVAL = TimeUnit.SECONDS.toNanos(30);

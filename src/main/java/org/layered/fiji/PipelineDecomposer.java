@@ -1,6 +1,9 @@
 package org.layered.fiji;
 
+import org.layered.engine.DeviceChoice;
 import org.layered.engine.TensorScope;
+import org.layered.engine.TorchEngine;
+import org.layered.pipeline.CpuTimeEstimate;
 import org.layered.image.RgbaImage;
 import org.layered.engine.Cancellation;
 import org.layered.pipeline.DecomposeSettings;
@@ -11,14 +14,28 @@ import org.layered.pipeline.ProgressListener;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The real {@link Decomposer}: the model found by {@link ModelLocator}, run on the {@link ModelHost}. */
+/**
+ * The real {@link Decomposer}: the model found by {@link ModelLocator}, run on the {@link ModelHost}. Before a run,
+ * its {@link RunCheck} is told the device and, on the CPU, the time estimate of a long run.
+ */
 public final class PipelineDecomposer implements Decomposer {
     private final ModelLocator locator;
     private final ModelHost host;
+    private final RunCheck check;
 
     public PipelineDecomposer(ModelLocator locator, ModelHost host) {
+        this(locator, host, (device, slow) -> true);
+    }
+
+    private PipelineDecomposer(ModelLocator locator, ModelHost host, RunCheck check) {
         this.locator = locator;
         this.host = host;
+        this.check = check;
+    }
+
+    /** The same, telling (or asking) {@code check} before each run. */
+    public PipelineDecomposer withCheck(RunCheck check) {
+        return new PipelineDecomposer(locator, host, check);
     }
 
     /** The model found by {@code locator} (e.g. one offering downloads), run on the shared model host. */
@@ -40,13 +57,19 @@ public final class PipelineDecomposer implements Decomposer {
             throw new DecomposeException("prompt embeddings file not found: " + inputs);
         }
         try {
+            DeviceChoice device = TorchEngine.get().choose(settings.device());
+            CpuTimeEstimate slow = device.device().isCuda() ? null
+                    : CpuTimeEstimate.of(model.dir(), image.width(), image.height(), settings);
+            if (!check.proceed(device, slow != null && slow.slow() ? slow : null)) {
+                throw new Cancellation.CancelledException();
+            }
             return host.run(model.dir(), settings.device(), progress, cancel, pipeline -> {
                 try (TensorScope scope = TensorScope.open()) {
                     GivenInputs given = inputs == null ? GivenInputs.NONE : GivenInputs.read(inputs,
                             pipeline.device());
                     Decomposition d = pipeline.run(image, settings, given, progress, cancel);
                     return new Run(d, model.dir(), model.description(), pipeline.device().toString(),
-                            pipeline.precision().name());
+                            pipeline.precision().name(), device.summary());
                 }
             });
         } catch (Cancellation.CancelledException | DecomposeException e) {

@@ -141,9 +141,18 @@ public final class EngineSetup {
     public String next() {
         String notice = TorchEngine.restartNotice();
         if (notice != null) {
-            return notice + ": restart " + restartWhat + " to use it";
+            return "restart " + restartWhat + " to use it (" + notice + ")";
         }
-        return TorchEngine.started() ? "it is already the engine in use"
-                : "the next decomposition starts with it (--device auto uses a GPU when it finds one)";
+        return TorchEngine.started() ? "it is already the engine in use" : "the next decomposition starts with it";
+    }
+
+    /** What device {@code auto} will use with {@code engine}, as far as the driver can tell now. */
+    public static String afterwards(LibtorchFolder engine) {
+        if (!engine.isCuda()) {
+            return "device auto then uses the CPU";
+        }
+        CudaDevices d = CudaDevices.query(false);
+        return d.isEmpty() ? "but " + d.problem() + ", so device auto will stay on the CPU"
+                : "device auto then uses " + d.device(0).label();
     }
 }

@@ -1,6 +1,8 @@
 package org.layered.fiji.ij1;
 
 import ij.gui.GenericDialog;
+import org.layered.engine.DeviceMenu;
+import org.layered.engine.TorchEngine;
 import org.layered.export.LayerExporters;
 import org.layered.fiji.DecomposeOptions;
 
@@ -15,7 +17,6 @@ import java.util.Set;
  */
 final class DecomposeDialog {
     static final String[] RESOLUTIONS = {"640", "1024"};
-    static final String[] DEVICES = {"auto", "cpu", "cuda", "cuda:1", "cuda:2", "cuda:3"};
 
     private DecomposeDialog() {}
 
@@ -41,7 +42,9 @@ final class DecomposeDialog {
         gd.addStringField("Seed (blank = random)", base.seed(), 14);
         gd.addStringField("Prompt (blank = automatic caption)", base.prompt(), 40);
         gd.addStringField("Negative prompt (blank = \" \")", base.negative(), 40);
-        gd.addChoice("Device", devices(base.device()), base.device());
+        DeviceMenu devices = devices();
+        gd.addChoice("Device", devices.labels().toArray(String[]::new), devices.labelOf(devices.keyOf(base.device())));
+        gd.addMessage("    " + devices.autoNote());
         gd.addFileField("Inputs: prompt embeddings .safetensors (optional)", base.inputs(), 30);
         if (!batch) {
             gd.addCheckbox("Hyperstack of the layers (C=RGBA, Z=layers)", base.hyperstack());
@@ -77,7 +80,7 @@ final class DecomposeDialog {
         String seed = gd.getNextString();
         String prompt = gd.getNextString();
         String negative = gd.getNextString();
-        String device = gd.getNextChoice();
+        String device = devices.keys().get(gd.getNextChoiceIndex());
         String inputs = gd.getNextString();
         boolean hyperstack = base.hyperstack();
         boolean layerImages = base.layerImages();
@@ -104,9 +107,13 @@ final class DecomposeDialog {
                 : String.join(",", picked));
     }
 
-    private static String[] devices(String current) {
-        Set<String> out = new LinkedHashSet<>(List.of(DEVICES));
-        out.add(current);
-        return out.toArray(String[]::new);
+    /** auto, cpu and exactly the CUDA devices the engine sees (or, before it starts, the driver lists). */
+    static DeviceMenu devices() {
+        try {
+            return TorchEngine.deviceMenu();
+        } catch (RuntimeException | LinkageError e) {
+            return new DeviceMenu(List.of(new DeviceMenu.Option("auto", "auto"), new DeviceMenu.Option("cpu", "cpu")),
+                    "auto = cpu: the CUDA devices could not be listed (" + e.getMessage() + ")");
+        }
     }
 }

@@ -9,6 +9,7 @@ import org.layered.fiji.DecomposeOptions;
 import org.layered.fiji.Ij1Progress;
 import org.layered.fiji.MacroOptions;
 import org.layered.fiji.PipelineDecomposer;
+import org.layered.fiji.RunCheck;
 import org.layered.engine.Cancellation;
 
 import java.nio.file.Path;
@@ -73,7 +74,7 @@ public class DecomposeFolderPlugin implements PlugIn {
         Ij1Progress progress = Ij1Progress.forCurrentSession(cancel);
         try {
             BatchDecompose batch = new BatchDecompose(options, Path.of(folder), BatchDecompose.Shard.parse(shard),
-                    new PipelineDecomposer(), IJ::log);
+                    new PipelineDecomposer().withCheck(RunCheck.logging(IJ::log)), IJ::log);
             BatchDecompose.Summary s = batch.run(progress, cancel);
             IJ.log("Layered batch: " + s);
             IJ.showStatus("Layered batch: " + s);

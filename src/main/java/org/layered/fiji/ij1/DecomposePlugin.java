@@ -14,6 +14,7 @@ import org.layered.fiji.MacroOptions;
 import org.layered.fiji.ModelLocator;
 import org.layered.fiji.PipelineDecomposer;
 import org.layered.fiji.ResultDisplay;
+import org.layered.fiji.RunCheck;
 import org.layered.engine.Cancellation;
 
 /**
@@ -68,7 +69,10 @@ public class DecomposePlugin implements PlugIn {
         // a person is asked whether to download a missing model; a macro gets the one-line message
         ModelLocator locator = interactive ? ModelLocator.defaults().withDownloadOffer(DownloadModelPlugin::offer)
                 : ModelLocator.defaults();
-        DecomposeJob job = new DecomposeJob(options, new PipelineDecomposer(locator), IJ::log);
+        // a person is warned (and asked) before a run that would take hours on the CPU; a macro gets a Log line
+        RunCheck check = interactive ? RunCheck.asking(IJ::log, q -> IJ.showMessageWithCancel(
+                "Layered: slow on the CPU", q)) : RunCheck.logging(IJ::log);
+        DecomposeJob job = new DecomposeJob(options, new PipelineDecomposer(locator).withCheck(check), IJ::log);
         try {
             job.checkedSettings(null);
             ImageConversion.InputPlane input = ImageConversion.current(imp);

@@ -2,6 +2,8 @@ package org.layered.fiji.scijava;
 
 import org.layered.engine.Cancellation;
 import org.layered.engine.ContextClassLoader;
+import org.layered.engine.DeviceMenu;
+import org.layered.engine.TorchEngine;
 import org.layered.fiji.DecomposeException;
 import org.layered.fiji.DecomposeJob;
 import org.layered.fiji.DecomposeOptions;
@@ -10,16 +12,16 @@ import org.layered.fiji.Messages;
 import org.layered.fiji.ModelLocator;
 import org.layered.fiji.PipelineDecomposer;
 import org.layered.fiji.ResultDisplay;
+import org.layered.fiji.RunCheck;
+import org.scijava.ItemVisibility;
 import org.scijava.app.StatusService;
 import org.scijava.command.ContextCommand;
 import org.scijava.log.LogService;
 import org.scijava.plugin.Parameter;
 import org.scijava.task.TaskService;
-import org.scijava.ui.DialogPrompt;
 import org.scijava.ui.UIService;
 import org.scijava.widget.FileWidget;
 
-import java.awt.GraphicsEnvironment;
 import java.io.File;
 
 /**
@@ -60,8 +62,12 @@ abstract class AbstractLayeredCommand extends ContextCommand {
     @Parameter(label = "Negative prompt", required = false, description = "Blank = the default \" \"")
     protected String negative = "";
 
-    @Parameter(label = "Device", description = "auto, cpu, cuda or cuda:N")
+    @Parameter(label = "Device", initializer = "listDevices", description = "auto, cpu, or one of the CUDA "
+            + "devices listed below (cuda = cuda:0)")
     protected String device = "auto";
+
+    @Parameter(visibility = ItemVisibility.MESSAGE, required = false, persist = false)
+    protected String devices = "";
 
     @Parameter(label = "Prompt embeddings (optional)", style = FileWidget.OPEN_STYLE, required = false,
             description = "A .safetensors file with prompt_embeds (and optionally prompt_embeds_mask, "
@@ -101,9 +107,26 @@ abstract class AbstractLayeredCommand extends ContextCommand {
         return f == null ? "" : f.getPath();
     }
 
+    /**
+     * Lists auto, cpu and exactly the CUDA devices the engine sees (with name and memory) under the device field,
+     * and turns a remembered device that is not there any more into auto. Runs before the dialog. (A choice list
+     * would need a DynamicCommand, which CommandService.run cannot return to scripts.)
+     */
+    protected void listDevices() {
+        DeviceMenu menu;
+        try {
+            menu = TorchEngine.deviceMenu();
+        } catch (RuntimeException | LinkageError e) {
+            devices = "Devices: the CUDA devices could not be listed (" + Messages.forImageJ(e) + ")";
+            return;
+        }
+        devices = "Devices here: " + String.join("; ", menu.labels()) + ". " + menu.autoNote();
+        device = menu.keyOf(device);
+    }
+
     /** Whether nobody sees a status bar: then progress goes to the log, a line per step. */
     protected boolean headless() {
-        return GraphicsEnvironment.isHeadless() || ui == null || ui.isHeadless();
+        return Failures.headless(ui);
     }
 
     protected SciJavaProgress progress(String taskName, Cancellation cancel) {
@@ -132,8 +155,11 @@ abstract class AbstractLayeredCommand extends ContextCommand {
             ModelLocator locator = DownloadModelCommand.interactive(ui) ? ModelLocator.defaults().withDownloadOffer(
                     (missing, store) -> SciJavaDownload.offer(missing, store, ui, taskService, status, log))
                     : ModelLocator.defaults();
+            // a person is warned (and asked) before a run that would take hours on the CPU
+            RunCheck check = DownloadModelCommand.interactive(ui) ? RunCheck.asking(m -> log.info(m),
+                    q -> SciJavaDownload.confirm(ui, "Layered: slow on the CPU", q)) : RunCheck.logging(m -> log.info(m));
             DecomposeJob job = new DecomposeJob(options(hyperstack, layerImages, output),
-                    new PipelineDecomposer(locator), m -> log.info(m));
+                    new PipelineDecomposer(locator).withCheck(check), m -> log.info(m));
             job.checkedSettings(null);
             ImageConversion.InputPlane plane = input.read();
             progress = progress("Layered: decompose " + plane.name(), cancel);
@@ -175,14 +201,6 @@ abstract class AbstractLayeredCommand extends ContextCommand {
 
     /** Reports a problem (log, status, and a dialog where someone sees it) without cancelling the command. */
     protected String warn(String message) {
-        String m = Messages.forImageJ(message);
-        log.error("Layered: " + m);
-        if (status != null) {
-            status.warn("Layered: " + m);
-        }
-        if (!headless()) {
-            ui.showDialog("Layered: " + m, DialogPrompt.MessageType.ERROR_MESSAGE);
-        }
-        return m;
+        return Failures.report(message, log, status, ui);
     }
 }

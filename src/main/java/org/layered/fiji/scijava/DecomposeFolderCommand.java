@@ -5,6 +5,7 @@ import org.layered.fiji.BatchDecompose;
 import org.layered.fiji.DecomposeException;
 import org.layered.fiji.Messages;
 import org.layered.fiji.PipelineDecomposer;
+import org.layered.fiji.RunCheck;
 import org.layered.engine.Cancellation;
 import org.scijava.ItemIO;
 import org.scijava.command.Command;
@@ -45,7 +46,7 @@ public class DecomposeFolderCommand extends AbstractLayeredCommand {
         try {
             BatchDecompose batch = new BatchDecompose(options(false, false, output),
                     folder == null ? null : folder.toPath(), BatchDecompose.Shard.parse(shard),
-                    new PipelineDecomposer(), m -> log.info(m));
+                    new PipelineDecomposer().withCheck(RunCheck.logging(m -> log.info(m))), m -> log.info(m));
             progress = progress("Layered: decompose folder " + folder, cancel);
             BatchDecompose.Summary s = batch.run(progress, cancel);
             summary = s.toString();

@@ -17,11 +17,9 @@ import org.scijava.log.LogService;
 import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
 import org.scijava.task.TaskService;
-import org.scijava.ui.DialogPrompt;
 import org.scijava.ui.UIService;
 import org.scijava.widget.FileWidget;
 
-import java.awt.GraphicsEnvironment;
 import java.io.File;
 import java.util.List;
 
@@ -126,7 +124,7 @@ public class DownloadModelCommand extends ContextCommand {
 
     /** Whether nobody sees a dialog. */
     static boolean headless(UIService ui) {
-        return GraphicsEnvironment.isHeadless() || ui == null || ui.isHeadless();
+        return Failures.headless(ui);
     }
 
     /** Whether a person runs the command: a display, and neither a macro nor a script with options. */
@@ -135,14 +133,6 @@ public class DownloadModelCommand extends ContextCommand {
     }
 
     private void fail(String message) {
-        String m = Messages.forImageJ(message);
-        log.error("Layered: " + m);
-        if (status != null) {
-            status.warn("Layered: " + m);
-        }
-        if (!headless(ui)) {
-            ui.showDialog("Layered: " + m, DialogPrompt.MessageType.ERROR_MESSAGE);
-        }
-        cancel(m);
+        cancel(Failures.report(message, log, status, ui));
     }
 }

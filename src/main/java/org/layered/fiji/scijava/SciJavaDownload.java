@@ -14,9 +14,10 @@ import org.scijava.ui.DialogPrompt;
 import org.scijava.ui.UIService;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
- * A model download in SciJava: a {@link Task} (Fiji shows it with a cancel button), bytes, rate and ETA as status
+ * A download in SciJava (a model, or an engine for Set Up GPU...): a {@link Task} (Fiji shows it with a cancel button), bytes, rate and ETA as status
  * messages, and a log line per file and about every 30 s when headless. Used by Download Model... and by Decompose
  * when it offers to download a missing model.
  */
@@ -43,18 +44,27 @@ final class SciJavaDownload implements DownloadProgress {
     }
 
     /** Downloads {@code ref}; {@code extraCancel} is polled too (the command's own cancellation). */
-    ModelStore.FetchResult fetch(ModelStore store, String ref, java.util.function.BooleanSupplier extraCancel)
+    ModelStore.FetchResult fetch(ModelStore store, String ref, BooleanSupplier extraCancel)
             throws DecomposeException {
         try {
-            return ModelDownload.fetch(store, ref, this, () -> cancelled || (task != null && task.isCanceled())
-                    || (extraCancel != null && extraCancel.getAsBoolean()));
+            return ModelDownload.fetch(store, ref, this, cancel(extraCancel));
         } finally {
-            if (task != null) {
-                task.finish();
-            }
-            if (status != null) {
-                status.clearStatus();
-            }
+            finish();
+        }
+    }
+
+    /** Polled by the download threads: the task's cancel button, or {@code extra} (may be null). */
+    BooleanSupplier cancel(BooleanSupplier extra) {
+        return () -> cancelled || (task != null && task.isCanceled()) || (extra != null && extra.getAsBoolean());
+    }
+
+    /** Ends the task and clears the status. */
+    void finish() {
+        if (task != null) {
+            task.finish();
+        }
+        if (status != null) {
+            status.clearStatus();
         }
     }
 

@@ -12,7 +12,6 @@ import org.layered.store.Downloader;
 import org.layered.store.HttpFiles;
 import org.layered.store.ModelStoreException;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -22,8 +21,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
-import java.util.zip.Deflater;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -56,22 +53,11 @@ class EngineInstallerTest {
     }
 
     private void publish(String flavor, String... libraries) throws IOException {
-        Map<String, FakeNativeRepository.Opener> libs = new LinkedHashMap<>();
-        Random r = new Random(flavor.hashCode());
-        for (String l : libraries) {
-            byte[] b = new byte[3000 + r.nextInt(5000)];
-            r.nextBytes(b);
-            published.put(flavor + "/" + l, b);
-            libs.put(l, () -> new ByteArrayInputStream(b));
-        }
-        repo.publish(VERSION, flavor, CLASSIFIER, libs, Deflater.BEST_SPEED);
+        repo.publishRandom(VERSION, flavor, CLASSIFIER, libraries).forEach((k, v) -> published.put(flavor + "/" + k, v));
     }
 
-    private Path jni(String flavor, byte[] content) throws IOException {
-        Path p = dir.resolve("repo").resolve(VERSION).resolve("jnilib").resolve(DjlNatives.djlVersion())
-                .resolve(CLASSIFIER).resolve(flavor);
-        Files.createDirectories(p);
-        return Files.write(p.resolve(DjlNatives.jniLibrary()), content);
+    private void jni(String flavor, byte[] content) throws IOException {
+        repo.publishJni(VERSION, DjlNatives.djlVersion(), CLASSIFIER, flavor, DjlNatives.jniLibrary(), content);
     }
 
     private static NvidiaDriver noDriver() {
@@ -81,11 +67,7 @@ class EngineInstallerTest {
     @Test
     void installsAFlavourTheJarHasNoJniForWithDjlsJniFromTheRepository() throws Exception {
         publish("cu126", "libtorch.so", "libc10.so", "libtorch_cpu.so", "libtorch_cuda.so", "libc10_cuda.so");
-        byte[] elf = new byte[4096];
-        elf[0] = 0x7f;
-        elf[1] = 'E';
-        elf[2] = 'L';
-        elf[3] = 'F';
+        byte[] elf = FakeNativeRepository.elf(4096);
         jni("cu126", elf);
         EngineInstaller.Plan plan = installer.plan("cu126", noDriver(), null);
         assertFalse(plan.installed());

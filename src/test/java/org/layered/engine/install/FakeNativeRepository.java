@@ -3,6 +3,7 @@ package org.layered.engine.install;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,8 +16,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
@@ -87,6 +90,40 @@ public final class FakeNativeRepository implements AutoCloseable {
             }
         }
         Files.writeString(v.resolve("files.txt"), String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
+    }
+
+    /** Publishes random stand-ins (a few KiB each) for {@code libraries} as a flavour; their bytes by name. */
+    public Map<String, byte[]> publishRandom(String version, String flavor, String classifier, String... libraries)
+            throws IOException {
+        Map<String, byte[]> bytes = new LinkedHashMap<>();
+        Map<String, Opener> openers = new LinkedHashMap<>();
+        Random r = new Random(flavor.hashCode());
+        for (String l : libraries) {
+            byte[] b = new byte[3000 + r.nextInt(5000)];
+            r.nextBytes(b);
+            bytes.put(l, b);
+            openers.put(l, () -> new ByteArrayInputStream(b));
+        }
+        publish(version, flavor, classifier, openers, Deflater.BEST_SPEED);
+        return bytes;
+    }
+
+    /** Publishes DJL's JNI library of a flavour, uncompressed, where DJL downloads it from. */
+    public Path publishJni(String version, String djlVersion, String classifier, String flavor, String name,
+            byte[] content) throws IOException {
+        Path p = Files.createDirectories(root.resolve(version).resolve("jnilib").resolve(djlVersion)
+                .resolve(classifier).resolve(flavor));
+        return Files.write(p.resolve(name), content);
+    }
+
+    /** {@code size} bytes that start like an ELF shared library (what a JNI library must look like on Linux). */
+    public static byte[] elf(int size) {
+        byte[] b = new byte[size];
+        b[0] = 0x7f;
+        b[1] = 'E';
+        b[2] = 'L';
+        b[3] = 'F';
+        return b;
     }
 
     /** The published file of a flavour. */

@@ -45,6 +45,14 @@ public final class DialogDriver {
         }
         System.out.println("DRIVER dialog " + gd.getTitle());
         @SuppressWarnings("unchecked")
+        Vector<java.awt.Choice> choices = gd.getChoices();
+        java.awt.Choice devices = choices.get(1); // after Resolution
+        StringBuilder items = new StringBuilder();
+        for (int i = 0; i < devices.getItemCount(); i++) {
+            items.append(i == 0 ? "" : "|").append(devices.getItem(i));
+        }
+        System.out.println("DRIVER devices " + items);
+        @SuppressWarnings("unchecked")
         Vector<TextField> text = gd.getStringFields();
         @SuppressWarnings("unchecked")
         Vector<TextField> numbers = gd.getNumericFields();

@@ -284,6 +284,8 @@ class Ij1XvfbTest {
                 List.of(FijiFixtures.model().toString(), FijiFixtures.inputs().toString(), out.toString()), log),
                 log, Duration.ofMinutes(3));
         assertTrue(text.contains("DRIVER dialog Layered: Decompose"), text);
+        // exactly the devices there are: the child's Layered home sets up no CUDA engine, so no CUDA device
+        assertTrue(text.contains("DRIVER devices auto|cpu\n"), text);
         assertTrue(text.contains("DRIVER result ramp-layers [736, 544, 4, 1, 1]"), text);
         String recorded = text.lines().filter(l -> l.startsWith("DRIVER recorded run(\"Decompose\", \""))
                 .findFirst().orElseThrow(() -> new AssertionError(text));
