@@ -1,5 +1,6 @@
 package org.layered.cli;
 
+import org.layered.engine.DjlNatives;
 import org.layered.engine.EngineSettings;
 import org.layered.engine.LayeredHome;
 import org.layered.engine.LibtorchFolder;
@@ -88,9 +89,9 @@ final class EngineCommand implements CliCommand {
                 The choice is kept in %7$s (LAYERED_HOME or -Dlayered.home moves it) and applied before DJL
                 loads; a PYTORCH_LIBRARY_PATH in the environment still wins. Each 'layered' command starts with the
                 engine remembered when it starts.
-                """.formatted(org.layered.engine.DjlNatives.pytorchVersion(),
-                org.layered.engine.DjlNatives.djlVersion(), NativeRepository.DEFAULT_BASE, NativeRepository.PROPERTY,
-                NativeRepository.ENVIRONMENT, home.resolve("engines"), home.resolve(EngineSettings.FILE));
+                """.formatted(DjlNatives.pytorchVersion(), DjlNatives.djlVersion(), NativeRepository.DEFAULT_BASE,
+                NativeRepository.PROPERTY, NativeRepository.ENVIRONMENT, home.resolve("engines"),
+                home.resolve(EngineSettings.FILE));
     }
 
     @Override
