@@ -8,7 +8,6 @@ import org.layered.engine.NvidiaDriver;
 import org.layered.engine.install.EngineInstaller;
 import org.layered.engine.install.EngineSetup;
 import org.layered.engine.install.NativeRepository;
-import org.layered.store.DownloadProgress;
 import org.layered.store.Downloader;
 import org.layered.store.HttpFiles;
 import org.layered.store.ModelStoreException;
@@ -221,40 +220,16 @@ final class EngineCommand implements CliCommand {
         return 0;
     }
 
-    /** A line per file and a progress line at most every interval, on stderr. */
-    private static final class Printer implements DownloadProgress {
-        private final PrintStream err;
-        private final long intervalNanos;
-        private long last = System.nanoTime() - (1L << 62);
-
+    /** A line per file as it starts and ends, and a progress line at most every interval. */
+    private static final class Printer extends ProgressLines {
         Printer(PrintStream err, long intervalMillis) {
-            this.err = err;
-            this.intervalNanos = intervalMillis * 1_000_000L;
+            super(err, intervalMillis);
         }
 
         @Override
         public void fileStarted(String path, long size, long resumeFrom) {
-            err.println("  " + path + " (" + Sizes.si(Math.max(0, size)) + (resumeFrom > 0 ? ", resuming at "
+            out.println("  " + path + " (" + Sizes.si(Math.max(0, size)) + (resumeFrom > 0 ? ", resuming at "
                     + Sizes.si(resumeFrom) : "") + ")");
-        }
-
-        @Override
-        public void fileFinished(String path, long size, FileOutcome outcome) {
-            err.println("  " + (outcome == FileOutcome.DOWNLOADED ? "verified " : "already there ") + path);
-        }
-
-        @Override
-        public void message(String text) {
-            err.println("  " + text);
-        }
-
-        @Override
-        public void progress(Snapshot s) {
-            long now = System.nanoTime();
-            if (s.phase() == Phase.DOWNLOADING && now - last >= intervalNanos) {
-                last = now;
-                err.println("  " + s.format());
-            }
         }
     }
 }

@@ -1,6 +1,5 @@
 package org.layered.cli;
 
-import org.layered.store.DownloadProgress;
 import org.layered.store.FetchPlan;
 import org.layered.store.ModelDescriptor;
 import org.layered.store.ModelStore;
@@ -122,14 +121,9 @@ final class FetchCommand implements CliCommand {
     }
 
     /** Prints the plan, per-file results and a progress line at most every interval. */
-    private static final class Printer implements DownloadProgress {
-        private final PrintStream out;
-        private final long intervalNanos;
-        private long last = System.nanoTime() - (1L << 62);
-
+    private static final class Printer extends ProgressLines {
         Printer(PrintStream out, long intervalMillis) {
-            this.out = out;
-            this.intervalNanos = intervalMillis * 1_000_000L;
+            super(out, intervalMillis);
         }
 
         @Override
@@ -142,29 +136,6 @@ final class FetchCommand implements CliCommand {
             }
             if (plan.isComplete()) {
                 out.println("all files are already in the cache");
-            }
-        }
-
-        @Override
-        public void fileFinished(String path, long size, FileOutcome outcome) {
-            out.println("  " + (outcome == FileOutcome.DOWNLOADED ? "verified " : "reused   ") + path + " ("
-                    + Sizes.si(Math.max(0, size)) + ")");
-        }
-
-        @Override
-        public void message(String text) {
-            out.println("  " + text);
-        }
-
-        @Override
-        public void progress(Snapshot s) {
-            if (s.phase() != Phase.DOWNLOADING) {
-                return;
-            }
-            long now = System.nanoTime();
-            if (now - last >= intervalNanos) {
-                last = now;
-                out.println("  " + s.format());
             }
         }
     }
