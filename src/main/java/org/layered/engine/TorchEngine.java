@@ -189,7 +189,7 @@ public final class TorchEngine {
                 if (gpus == 0) {
                     throw new EngineException("device " + spec + " was requested but " + devices.problem()
                             + ". Set up a CUDA engine with Plugins > Layered > Set Up GPU... or 'layered engine "
-                            + "install', or choose device cpu");
+                            + "install', or choose --device cpu");
                 }
                 if (spec.index() >= gpus) {
                     throw new EngineException("device " + spec + " does not exist: libtorch sees " + gpus

@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.UnaryOperator;
+import java.util.Optional;
 
 /**
  * What Plugins > Layered > Set Up GPU... does, shared by the ImageJ 1.x plugin and the SciJava command: the
@@ -87,25 +87,20 @@ public final class GpuSetup {
 
     /** The setup of this ImageJ: settings in the Layered home, installs into {@code engines} or the default. */
     public static EngineSetup setup(String engines, String restartWhat) {
-        Path dir = engines == null || engines.isBlank() ? enginesFolder(System::getProperty) : Path.of(engines.strip());
+        Path dir = engines == null || engines.isBlank() ? enginesFolder(FijiApp.folder()) : Path.of(engines.strip());
         return new EngineSetup(EngineSettings.current(), new EngineInstaller(EngineInstaller.defaultRepository(), dir,
                 EngineInstaller.defaultOptions()), restartWhat);
     }
 
     /**
-     * Where installs go: {@code <Fiji.app>/engines/layered} when the application folder is known (the launcher's
-     * {@code fiji.dir}, {@code imagej.dir} or {@code ij.dir}) and writable, else {@code <Layered home>/engines}.
+     * Where installs go: {@code <Fiji.app>/engines/layered} inside a Fiji (or ImageJ) installation whose folder is
+     * writable, else {@code <Layered home>/engines}.
      */
-    static Path enginesFolder(UnaryOperator<String> properties) {
-        for (String key : new String[] {"fiji.dir", "imagej.dir", "ij.dir"}) {
-            String v = properties.apply(key);
-            if (v != null && !v.isBlank()) {
-                Path app = Path.of(v.strip());
-                Path engines = app.resolve("engines");
-                if (Files.isDirectory(app) && (Files.isDirectory(engines) ? Files.isWritable(engines)
-                        : Files.isWritable(app))) {
-                    return engines.resolve("layered");
-                }
+    static Path enginesFolder(Optional<Path> app) {
+        if (app.isPresent()) {
+            Path engines = app.get().resolve("engines");
+            if (Files.isDirectory(engines) ? Files.isWritable(engines) : Files.isWritable(app.get())) {
+                return engines.resolve("layered");
             }
         }
         return LayeredHome.enginesDir();

@@ -6,7 +6,7 @@ import org.layered.engine.LayeredHome;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -33,14 +33,9 @@ class GpuSetupTest {
     }
 
     @Test
-    void enginesGoBesideFijiWhenItsFolderIsWritableElseToTheLayeredHome() throws Exception {
+    void enginesGoBesideFijiElseToTheLayeredHome() throws Exception {
         Path fiji = Files.createDirectories(dir.resolve("Fiji.app"));
-        assertEquals(fiji.resolve("engines").resolve("layered"), GpuSetup.enginesFolder(Map.of("fiji.dir",
-                fiji.toString())::get));
-        assertEquals(fiji.resolve("engines").resolve("layered"), GpuSetup.enginesFolder(Map.of("ij.dir",
-                fiji.toString())::get), "plain ImageJ names its folder ij.dir");
-        assertEquals(LayeredHome.enginesDir(), GpuSetup.enginesFolder(Map.<String, String>of()::get));
-        assertEquals(LayeredHome.enginesDir(), GpuSetup.enginesFolder(Map.of("fiji.dir",
-                dir.resolve("gone").toString())::get));
+        assertEquals(fiji.resolve("engines").resolve("layered"), GpuSetup.enginesFolder(Optional.of(fiji)));
+        assertEquals(LayeredHome.enginesDir(), GpuSetup.enginesFolder(Optional.empty()), "outside Fiji");
     }
 }
