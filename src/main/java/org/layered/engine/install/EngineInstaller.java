@@ -263,12 +263,15 @@ public final class EngineInstaller {
                 present, plan.files().size(), progress, interval, cancel);
         checkComplete(plan, lib);
         writeMarker(plan, lib);
-        if (Files.exists(plan.destination())) {
-            Path old = engines.resolve(".old-" + name + "-" + System.currentTimeMillis());
+        Path old = null;
+        if (Files.exists(plan.destination())) { // an incomplete or damaged earlier install: replaced only now
+            old = engines.resolve(".old-" + name + "-" + System.currentTimeMillis());
             Files.move(plan.destination(), old, StandardCopyOption.ATOMIC_MOVE);
-            deleteTree(old);
         }
         Files.move(lib, plan.destination(), StandardCopyOption.ATOMIC_MOVE);
+        if (old != null) {
+            deleteTree(old);
+        }
         deleteTree(partial);
         return LibtorchFolder.inspect(plan.destination(), plan.version(), plan.flavor());
     }
