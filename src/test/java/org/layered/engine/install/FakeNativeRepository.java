@@ -136,6 +136,13 @@ public final class FakeNativeRepository implements AutoCloseable {
         InputStream open() throws IOException;
     }
 
+    /** A transfer cut off on purpose. */
+    private static final class CutOff extends IOException {
+        CutOff() {
+            super("cut off on purpose");
+        }
+    }
+
     private static final class LevelGzip extends GZIPOutputStream {
         LevelGzip(OutputStream out, int level) throws IOException {
             super(out, 1 << 16);
@@ -185,7 +192,7 @@ public final class FakeNativeRepository implements AutoCloseable {
             try (FileChannel ch = FileChannel.open(f); OutputStream out = ex.getResponseBody()) {
                 ch.position(from);
                 InputStream in = Channels.newInputStream(ch);
-                byte[] buf = new byte[1 << 16];
+                byte[] buf = new byte[1 << 20];
                 long left = send;
                 while (left > 0) {
                     int n = in.read(buf, 0, (int) Math.min(buf.length, left));
@@ -197,11 +204,13 @@ public final class FakeNativeRepository implements AutoCloseable {
                 }
                 if (send < length) {
                     out.flush();
-                    throw new IOException("cut off on purpose"); // the exchange closes without the rest
+                    throw new CutOff();
                 }
             }
+        } catch (CutOff e) {
+            throw e; // out of the handler: the server drops the connection, the client sees a short body at once
         } catch (IOException e) {
-            // a cut transfer or a client that went away
+            // a client that went away
         }
     }
 
