@@ -17,23 +17,21 @@ import org.layered.engine.install.FakeNativeRepository;
 import org.layered.engine.install.NativeRepository;
 import org.layered.export.PngLayerWriter;
 import org.layered.store.Downloader;
+import org.layered.testing.ChildJvm;
 import org.layered.testing.TinyModel;
 import org.layered.weights.safetensors.SafetensorsWriter;
 
 import java.io.ByteArrayInputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import java.util.zip.Deflater;
@@ -211,27 +209,17 @@ class EngineCommandTest {
         new SafetensorsWriter().putFloats("prompt_embeds", new long[] {1, 3, TinyModel.TEXT_DIM}, pos).write(inputs);
         Path out = dir.resolve("out");
         Path djlCache = dir.resolve("djl-cache");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dlayered.home=" + home, "-DDJL_CACHE_DIR=" + djlCache, "-Dai.djl.offline=true", "-cp",
-                System.getProperty("java.class.path"), EngineProbe.class.getName(), "--model", model.toString(),
-                "--image", image.toString(), "--out", out.toString(), "--layers", "2", "--steps", "1", "--cfg", "1",
-                "--seed", "3", "--inputs", inputs.toString()));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        for (String v : List.of("PYTORCH_LIBRARY_PATH", "PYTORCH_VERSION", "PYTORCH_FLAVOR", "LAYERED_HOME",
-                "DJL_CACHE_DIR", "ENGINE_CACHE_DIR")) {
-            pb.environment().remove(v); // the settings file alone must lead DJL to the engine
-        }
-        File log = dir.resolve("child.log").toFile();
-        pb.redirectOutput(log);
-        Process p = pb.start();
-        assertTrue(p.waitFor(180, TimeUnit.SECONDS), "child JVM timed out");
-        String text = Files.readString(log.toPath(), StandardCharsets.UTF_8);
-        assertEquals(0, p.exitValue(), text);
+        // no environment variable: the settings file in the child's Layered home alone leads DJL to the engine
+        ChildJvm.Result child = ChildJvm.run(dir.resolve("child"), List.of("-Dlayered.home=" + home,
+                "-DDJL_CACHE_DIR=" + djlCache), EngineProbe.class, 180, "--model", model.toString(), "--image",
+                image.toString(), "--out", out.toString(), "--layers", "2", "--steps", "1", "--cfg", "1", "--seed",
+                "3", "--inputs", inputs.toString());
+        child.assertCompleted("DECOMPOSE-EXIT 0");
+        String text = child.output();
         assertTrue(text.contains("loaded from:   " + installed), text);
         assertTrue(text.contains("because:       remembered in " + home.resolve(EngineSettings.FILE)), text);
         assertTrue(text.contains("device:        auto → cpu ("), text);
         assertTrue(text.contains("MAPPED " + installed.resolve("libtorch_cpu.so")), text);
-        assertTrue(text.contains("DECOMPOSE-EXIT 0"), text);
         assertTrue(Files.isRegularFile(out.resolve("layer-2.png")), text);
         JsonObject m = JsonParser.parseString(Files.readString(out.resolve("manifest.json"))).getAsJsonObject();
         assertEquals("cpu", m.getAsJsonObject("settings").get("device").getAsString());

@@ -18,7 +18,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Runs a test-tree main class in a child JVM (the test JVM's java, {@code layered.test.javaHome}, and class path), so
  * that a native abort fails a test instead of killing the test run. The child runs in the project folder (test
  * resources resolve as in the tests) with a folder of its own as temporary folder, where a JVM crash would also leave
- * its {@code hs_err_pid*.log}.
+ * its {@code hs_err_pid*.log}. It never inherits {@code PYTORCH_LIBRARY_PATH}, {@code PYTORCH_VERSION},
+ * {@code PYTORCH_FLAVOR} or {@code LAYERED_HOME}: it loads the engine its options set up.
  */
 public final class ChildJvm {
     /** What the child did: exit status, everything it printed (stdout and stderr), and whether it left a crash log. */
@@ -53,16 +54,27 @@ public final class ChildJvm {
     /** Runs {@code main} with {@code args} and {@code workDir} as temp folder; fails after {@code timeoutSeconds}. */
     public static Result run(Path workDir, Class<?> main, int timeoutSeconds, String... args)
             throws IOException, InterruptedException {
+        return run(workDir, List.of(), main, timeoutSeconds, args);
+    }
+
+    /** The same with more JVM options ({@code -Dkey=value}). */
+    public static Result run(Path workDir, List<String> jvmOptions, Class<?> main, int timeoutSeconds, String... args)
+            throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("layered.test.javaHome", System.getProperty("java.home")), "bin",
                 "java").toString();
         Files.createDirectories(workDir);
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx1g", "-Dai.djl.offline=true",
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Djava.io.tmpdir=" + workDir,
-                "-XX:ErrorFile=" + workDir.resolve("hs_err_pid%p.log"), "-cp", System.getProperty("java.class.path"),
-                main.getName()));
+                "-XX:ErrorFile=" + workDir.resolve("hs_err_pid%p.log")));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
         cmd.addAll(List.of(args));
         Path log = Files.createTempFile(workDir, "child", ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        for (String v : List.of("PYTORCH_LIBRARY_PATH", "PYTORCH_VERSION", "PYTORCH_FLAVOR", "LAYERED_HOME")) {
+            pb.environment().remove(v);
+        }
+        Process p = pb.start();
         if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             p.destroyForcibly().waitFor();
             fail(main.getSimpleName() + " did not finish within " + timeoutSeconds + " s:\n"
