@@ -156,8 +156,9 @@ abstract class AbstractLayeredCommand extends ContextCommand {
                     (missing, store) -> SciJavaDownload.offer(missing, store, ui, taskService, status, log))
                     : ModelLocator.defaults();
             // a person is warned (and asked) before a run that would take hours on the CPU
-            RunCheck check = DownloadModelCommand.interactive(ui) ? RunCheck.asking(m -> log.info(m),
-                    q -> SciJavaDownload.confirm(ui, "Layered: slow on the CPU", q)) : RunCheck.logging(m -> log.info(m));
+            RunCheck check = DownloadModelCommand.interactive(ui)
+                    ? RunCheck.asking(m -> log.info(m), q -> SciJavaDownload.confirm(ui, "Layered: slow on the CPU", q))
+                    : RunCheck.logging(m -> log.info(m));
             DecomposeJob job = new DecomposeJob(options(hyperstack, layerImages, output),
                     new PipelineDecomposer(locator).withCheck(check), m -> log.info(m));
             job.checkedSettings(null);
