@@ -26,8 +26,10 @@ public record LibtorchFolder(Path dir, String version, String flavor, String ori
     public static final String MARKER = "layered-engine.properties";
     private static final Pattern FLAVOR = Pattern.compile("cpu|cu\\d{3}");
     private static final Pattern BUILD = Pattern.compile("(\\d+\\.\\d+\\.\\d+)(?:[.a-z0-9]*)?(?:\\+(\\w+))?");
-    private static final Pattern PY_VERSION = Pattern.compile("(?m)^__version__\\s*(?::[^=]*)?=\\s*['\"]([^'\"]+)['\"]");
-    private static final Pattern PY_CUDA = Pattern.compile("(?m)^cuda\\s*(?::[^=]*)?=\\s*(?:['\"](\\d+)\\.(\\d+)['\"]|None)");
+    private static final Pattern PY_VERSION = Pattern.compile(
+            "(?m)^__version__\\s*(?::[^=]*)?=\\s*['\"]([^'\"]+)['\"]");
+    private static final Pattern PY_CUDA = Pattern.compile(
+            "(?m)^cuda\\s*(?::[^=]*)?=\\s*(?:['\"](\\d+)\\.(\\d+)['\"]|None)");
 
     /** Whether this is a CUDA build. */
     public boolean isCuda() {

@@ -25,7 +25,8 @@ import java.util.stream.Stream;
  */
 public record NvidiaDriver(DriverVersion version, List<String> gpus, String source) {
     /** {@code NVRM version: NVIDIA UNIX [Open ]Kernel Module [for x86_64]  570.124.06  ...}. */
-    private static final Pattern NVRM = Pattern.compile("Kernel Module(?:\\s+for\\s+\\S+)?\\s+(\\d+(?:\\.\\d+){1,2})\\b");
+    private static final Pattern NVRM = Pattern.compile(
+            "Kernel Module(?:\\s+for\\s+\\S+)?\\s+(\\d+(?:\\.\\d+){1,2})\\b");
     private static final Pattern MODEL = Pattern.compile("(?m)^Model:\\s*(.+?)\\s*$");
     static final String[] SMI_QUERY = {"nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"};
 
