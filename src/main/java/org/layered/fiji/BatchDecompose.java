@@ -20,7 +20,8 @@ import java.util.function.Consumer;
  * Decomposes every image of a folder into an output folder, one sub-folder per image plane
  * ({@code <output>/<name>/} or {@code <output>/<name>-z3/} for plane 3 of a stack). Files are read by
  * {@link BatchInput}, never through a dialog; a file or plane that fails is logged, listed with the reason in
- * {@code failed.tsv} ({@link FailedList}) and the batch goes on. Resumable: a plane whose folder already holds a
+ * {@code failed.tsv}, and the batch goes on; {@code summary.tsv} says what became of every file
+ * ({@link BatchReport}). Resumable: a plane whose folder already holds a
  * {@code manifest.json} (written last) is skipped, and a half-written staging folder of an interrupted run is
  * discarded and redone. {@code shard=i/n} takes only the files whose index in the sorted list
  * is i modulo n, so n jobs of a cluster job array can share a folder without overlap. The model stays loaded
@@ -62,6 +63,11 @@ public final class BatchDecompose {
 
         public boolean includes(int fileIndex) {
             return fileIndex % count == index;
+        }
+
+        /** The name of a table of this shard's run: {@code stem.tsv}, or {@code stem-i-of-n.tsv} for a shard. */
+        public String tableName(String stem) {
+            return count == 1 ? stem + ".tsv" : stem + "-" + index + "-of-" + count + ".tsv";
         }
 
         @Override
@@ -164,21 +170,23 @@ public final class BatchDecompose {
         log.accept("Layered batch: " + folder + " -> " + output + ": " + mine.size() + " of " + files.size()
                 + " image file(s) in shard " + shard);
         DecomposeJob job = new DecomposeJob(options, decomposer, log);
-        FailedList failures = new FailedList(output, shard, log);
-        failures.reset();
+        BatchReport report = new BatchReport(output, shard, log);
+        report.start(mine.stream().map(f -> f.getFileName().toString()).toList());
         int done = 0;
         int skipped = 0;
         int failed = 0;
         for (int k = 0; k < mine.size(); k++) {
             if (cancel.isCancelled()) {
-                return finish(new Summary(files.size(), mine.size(), done, skipped, failed, true), failures);
+                return finish(new Summary(files.size(), mine.size(), done, skipped, failed, true), report);
             }
             Path file = mine.get(k);
+            String fileName = file.getFileName().toString();
             String base = names.get(file);
-            String label = "image " + (k + 1) + "/" + mine.size() + " " + file.getFileName();
+            String label = "image " + (k + 1) + "/" + mine.size() + " " + fileName;
             if (OutputFolder.isComplete(output.resolve(base))) {
                 OutputFolder.clearLeftovers(output.resolve(base));
                 log.accept("Layered batch: " + label + ": already done, skipped");
+                report.set(fileName, base, BatchReport.Status.SKIPPED, "");
                 skipped++;
                 continue;
             }
@@ -186,16 +194,22 @@ public final class BatchDecompose {
             try {
                 input = BatchInput.open(file, base);
             } catch (DecomposeException e) {
-                record(failures, label, file, "", e.getMessage());
+                record(report, label, fileName, "", e.getMessage());
                 failed++;
                 continue;
             }
             try (input) {
+                List<String> units = new ArrayList<>();
                 for (int i = 0; i < input.size(); i++) {
-                    String unit = input.unitName(i);
+                    units.add(input.unitName(i));
+                }
+                report.planes(fileName, units);
+                for (int i = 0; i < input.size(); i++) {
+                    String unit = units.get(i);
                     if (OutputFolder.isComplete(output.resolve(unit))) {
                         OutputFolder.clearLeftovers(output.resolve(unit));
                         log.accept("Layered batch: " + label + " " + unit + ": already done, skipped");
+                        report.set(fileName, unit, BatchReport.Status.SKIPPED, "");
                         skipped++;
                         continue;
                     }
@@ -207,35 +221,34 @@ public final class BatchDecompose {
                             throw new DecomposeException(o.saveError());
                         }
                         log.accept(ResultDisplay.summary(o));
+                        report.set(fileName, unit, BatchReport.Status.DECOMPOSED, "");
                         done++;
                     } catch (DecomposeException e) {
-                        record(failures, label, file, unit, e.getMessage());
+                        record(report, label, fileName, unit, e.getMessage());
                         failed++;
                     } catch (Cancellation.CancelledException e) {
                         log.accept("Layered batch: cancelled during " + unit + "; it will be redone on resume");
-                        return finish(new Summary(files.size(), mine.size(), done, skipped, failed, true), failures);
+                        return finish(new Summary(files.size(), mine.size(), done, skipped, failed, true), report);
                     }
                 }
             } catch (DecomposeException e) {
-                record(failures, label, file, "", e.getMessage());
+                record(report, label, fileName, "", e.getMessage());
                 failed++;
             }
         }
-        return finish(new Summary(files.size(), mine.size(), done, skipped, failed, false), failures);
+        return finish(new Summary(files.size(), mine.size(), done, skipped, failed, false), report);
     }
 
     /** A failed file ({@code unit} empty) or plane: a Log line and a row of the failure table. */
-    private void record(FailedList failures, String label, Path file, String unit, String reason) {
+    private void record(BatchReport report, String label, String file, String unit, String reason) {
         log.accept("Layered batch: " + label + (unit.isEmpty() ? "" : " " + unit) + ": error: " + reason);
-        failures.add(file.getFileName().toString(), unit, reason);
+        report.set(file, unit, BatchReport.Status.FAILED, reason);
     }
 
-    private Summary finish(Summary s, FailedList failures) {
+    private Summary finish(Summary s, BatchReport report) {
         if (s.failed() > 0) {
-            log.accept("Layered batch: the failed files and why are listed in " + failures.file());
+            log.accept("Layered batch: the failed files and why are listed in " + report.failures());
         }
         return s;
     }
-
-
 }

@@ -10,7 +10,8 @@
  *   <li>{@link org.layered.fiji.DecomposeJob}: one run (options checked first, resampling, result images, Info,
  *       export); {@link org.layered.fiji.ResultImages} builds the images, {@link org.layered.export.OutputFolder}
  *       the saved folder, {@link org.layered.fiji.ResultDisplay} shows them the ImageJ 1.x way.</li>
- *   <li>{@link org.layered.fiji.BatchDecompose}: a folder, resumable and shardable.</li>
+ *   <li>{@link org.layered.fiji.BatchDecompose}: a folder, resumable and shardable; {@code BatchReport} keeps its
+ *       tables of what became of each file and which failed.</li>
  *   <li>{@link org.layered.fiji.PipelineDecomposer} on the {@link org.layered.fiji.ModelHost} (one engine thread
  *       that keeps the model loaded), the model found by {@link org.layered.fiji.ModelLocator}; a missing model
  *       is a one-line message naming Download Model..., or, for a person, an offer to download it.</li>

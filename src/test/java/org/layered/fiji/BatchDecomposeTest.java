@@ -123,6 +123,10 @@ class BatchDecomposeTest {
         assertEquals("mine", Files.readString(dir.resolve("out/good/keep.txt")));
         assertTrue(log.contains("Layered batch: the failed files and why are listed in " + dir.resolve("out")
                 .resolve("failed.tsv")), log.toString());
+        assertEquals(List.of("file\tplane\tstatus\treason", "anim.gif\tanim-z1\tdecomposed\t",
+                "anim.gif\tanim-z2\tdecomposed\t", "cut.tif\t\tfailed\tthe file ends early (truncated?): ImageJ "
+                + "read 1 of its 3 images"),
+                Files.readAllLines(dir.resolve("out/summary.tsv")).subList(0, 4));
 
         // the table describes the last run: a clean run removes it
         Files.delete(dir.resolve("out/good/keep.txt"));
@@ -144,7 +148,14 @@ class BatchDecomposeTest {
         assertFalse(Files.exists(dir.resolve("out/f1")));
         assertEquals(new BatchDecompose.Summary(5, 3, 3, 0, 0, false),
                 run(in, "0/2", new FijiFixtures.FakeDecomposer(), new Cancellation()));
-        assertEquals(5, Files.list(dir.resolve("out")).count());
+        try (var results = Files.list(dir.resolve("out"))) {
+            assertEquals(5, results.filter(Files::isDirectory).count());
+        }
+        assertEquals(List.of("file\tplane\tstatus\treason", "f2.png\tf2\tdecomposed\t", "f4.png\tf4\tdecomposed\t"),
+                Files.readAllLines(dir.resolve("out/summary-1-of-2.tsv")), "each shard writes its own tables");
+        assertEquals(List.of("file\tplane\tstatus\treason", "f1.png\tf1\tdecomposed\t", "f3.png\tf3\tdecomposed\t",
+                "f5.png\tf5\tdecomposed\t"), Files.readAllLines(dir.resolve("out/summary-0-of-2.tsv")));
+        assertFalse(Files.exists(dir.resolve("out/summary.tsv")));
     }
 
     @Test
@@ -178,6 +189,8 @@ class BatchDecomposeTest {
         assertTrue(s.cancelled());
         assertEquals(0, s.decomposed());
         assertFalse(Files.exists(dir.resolve("out/a")), "a cancelled image leaves no result");
+        assertEquals(List.of("file\tplane\tstatus\treason", "a.png\ta\tpending\t", "b.png\t\tpending\t"),
+                Files.readAllLines(dir.resolve("out/summary.tsv")), "what was not done is listed as pending");
         s = run(in, "", new FijiFixtures.FakeDecomposer(), new Cancellation());
         assertEquals(2, s.decomposed());
     }

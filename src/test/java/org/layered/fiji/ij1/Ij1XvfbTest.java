@@ -12,7 +12,6 @@ import org.layered.export.OutputFolder;
 import org.layered.fiji.MacroOptions;
 import org.layered.pipeline.ResolutionBucket;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,84 +19,30 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Plain ImageJ 1.x with a display, as users run it: a child JVM under {@code xvfb-run} (this JVM stays headless),
- * started with only ij.jar and the runtime libraries on the class path. The plugin jar, built here from the compiled
- * classes and the top-level {@code plugins.config}, sits in a temporary {@code plugins/} folder, so ImageJ finds
- * "Decompose" through plugins.config exactly as in a real installation. The user-facing macros of {@code macros/}
- * are what runs. {@code -batch} exits 0 even when a macro fails, so the outputs and printed lines are checked.
+ * started with only ij.jar and the runtime libraries on the class path and the plugin jar in {@code plugins/}
+ * ({@link PlainImageJ}). The user-facing macros of {@code macros/} are what runs. {@code -batch} exits 0 even when a
+ * macro fails, so the outputs and printed lines are checked.
  */
 class Ij1XvfbTest {
     static final Path MACROS = Path.of("macros").toAbsolutePath();
 
     @TempDir
     static Path home;
-    static List<String> classPath;
+    static PlainImageJ imageJ;
 
     @BeforeAll
     static void installPlugin() throws Exception {
-        assertNotNull(xvfbRun(), "xvfb-run is not installed: these tests run plain ImageJ under a virtual display. "
-                + "Install it with 'apt-get install -y xvfb xauth' (.ci/run does this).");
-        Path plugins = Files.createDirectories(home.resolve("plugins"));
-        buildPluginJar(plugins.resolve("Layered_-test.jar"));
-        classPath = childClassPath();
-    }
-
-    static String xvfbRun() {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
-            Path p = Path.of(dir, "xvfb-run");
-            if (Files.isExecutable(p)) {
-                return p.toString();
-            }
-        }
-        return null;
-    }
-
-    /** target/classes (the plugin's classes) plus the top-level plugins.config at the jar root. */
-    static void buildPluginJar(Path jar) throws Exception {
-        Path classes = Path.of(DecomposePlugin.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        Manifest mf = new Manifest();
-        mf.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        mf.getMainAttributes().put(Attributes.Name.IMPLEMENTATION_VERSION, "xvfb-test");
-        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), mf);
-             Stream<Path> walk = Files.walk(classes)) {
-            for (Path p : walk.filter(Files::isRegularFile).sorted().toList()) {
-                String name = classes.relativize(p).toString().replace(File.separatorChar, '/');
-                if (name.equals("plugins.config") || name.equals("META-INF/MANIFEST.MF")) {
-                    continue;
-                }
-                out.putNextEntry(new JarEntry(name));
-                Files.copy(p, out);
-                out.closeEntry();
-            }
-            out.putNextEntry(new JarEntry("plugins.config"));
-            Files.copy(Path.of("plugins.config"), out);
-            out.closeEntry();
-        }
-    }
-
-    /** ij.jar and the runtime jars of the test class path; never the compiled classes folders. */
-    static List<String> childClassPath() {
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> out = new ArrayList<>();
-        for (String e : cp.split(File.pathSeparator)) {
-            String name = Path.of(e).getFileName().toString();
-            if (e.endsWith(".jar") && Files.isRegularFile(Path.of(e)) && !name.startsWith("junit-")
-                    && !name.startsWith("opentest4j") && !name.startsWith("apiguardian") && !name.startsWith("surefire")
-                    && !name.startsWith("scijava-common")) {
-                out.add(e);
-            }
-        }
-        assertTrue(out.stream().anyMatch(e -> Path.of(e).getFileName().toString().startsWith("ij-")), out.toString());
-        return out;
+        assertNotNull(PlainImageJ.xvfbRun(), "xvfb-run is not installed: these tests run plain ImageJ under a "
+                + "virtual display. Install it with 'apt-get install -y xvfb xauth' (.ci/run does this).");
+        imageJ = PlainImageJ.install(home);
     }
 
     /** A child ImageJ running {@code ImageJ -batch macro arg} under xvfb-run. */
@@ -108,19 +53,11 @@ class Ij1XvfbTest {
     /** A child JVM under xvfb-run with ij.jar, the runtime jars and {@code extraJars} on its class path. */
     static Process startChild(List<String> extraJars, String mainClass, List<String> args, Path log)
             throws IOException {
-        List<String> cp = new ArrayList<>(classPath);
-        cp.addAll(extraJars);
-        String java = Path.of(System.getProperty("layered.test.javaHome", System.getProperty("java.home")), "bin",
-                "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(xvfbRun(), "-a", java, "-Xmx3g", "-Djava.awt.headless=false",
-                "-Dai.djl.offline=true", "-Dplugins.dir=" + home, "-Duser.home=" + home,
-                "-cp", String.join(File.pathSeparator, cp), mainClass));
+        List<String> cmd = new ArrayList<>(List.of(PlainImageJ.xvfbRun(), "-a"));
+        cmd.addAll(imageJ.java(extraJars, mainClass));
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("MALLOC_MMAP_THRESHOLD_", "1048576");
-        if (System.getenv("DJL_CACHE_DIR") == null) {
-            pb.environment().put("DJL_CACHE_DIR", Path.of(System.getProperty("user.home"), ".djl.ai").toString());
-        }
+        pb.environment().putAll(PlainImageJ.environment());
         return pb.start();
     }
 
@@ -227,9 +164,11 @@ class Ij1XvfbTest {
         assertTrue(log2.contains("Layered: batch finished"), log2);
         assertEquals(List.of("a", "b", "c"), completed(out));
         assertArrayEquals(manifestA, Files.readAllBytes(out.resolve("a/manifest.json")), "a was not redone");
+        assertEquals(List.of("file\tplane\tstatus\treason", "a.png\ta\tskipped\t", "b.png\tb\tdecomposed\t",
+                "c.png\tc\tdecomposed\t"), Files.readAllLines(out.resolve("summary.tsv")));
         try (Stream<Path> s = Files.list(out)) {
-            assertEquals(List.of("a", "b", "c"), s.map(f -> f.getFileName().toString()).sorted().toList(),
-                    "no staging folders or lock files left behind");
+            assertEquals(List.of("a", "b", "c", "summary.tsv"), s.map(f -> f.getFileName().toString()).sorted()
+                    .toList(), "no staging folders, lock files or temporary tables left behind");
         }
         assertNoStackTrace(log2);
     }
