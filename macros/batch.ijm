@@ -2,8 +2,10 @@
 //
 // Each image plane goes to <output>/<name>/ (stacks: <name>-z1/, <name>-z2/, ...): layer files in the chosen
 // formats and manifest.json, written last. Running the macro again skips what is done, so a killed job
-// simply resumes. To spread a folder over a cluster job array, give every job its shard i/n (i from 0):
-//   ImageJ --headless -batch batch.ijm "folder=/data/in output=/data/out shard=${SLURM_ARRAY_TASK_ID}/4"
+// simply resumes. To spread a folder over the n jobs of a cluster job array, give every job its shard i/n
+// (i counts from 0, whatever the array's task IDs start from):
+//   ImageJ --headless -batch batch.ijm "folder=/data/in output=/data/out shard=0/4"
+// cluster/submit.sh does this on SLURM, with a summary job that merges the shards' summary and failed tables.
 // Options in the argument come first, so they take precedence over the defaults written below.
 
 args = getArgument();
