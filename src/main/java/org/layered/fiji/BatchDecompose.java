@@ -246,6 +246,7 @@ public final class BatchDecompose {
     }
 
     private Summary finish(Summary s, BatchReport report) {
+        report.flush();
         if (s.failed() > 0) {
             log.accept("Layered batch: the failed files and why are listed in " + report.failures());
         }

@@ -9,13 +9,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
  * What a batch run did with each file of its shard, as two tab-separated tables in the output folder, rewritten
- * (atomically) at every change, so that a job killed half-way leaves them as they were at that moment:
+ * (atomically) as the run goes, at most once a second and at its end, so that a job killed half-way leaves them
+ * nearly as they were at that moment:
  * <ul>
  *   <li>{@code summary.tsv}: every image file of the shard, {@code file}, {@code plane} (the result folder; empty
  *       until the file is opened), {@code status} and {@code reason}; the status is {@code pending} (not reached),
@@ -37,12 +40,18 @@ final class BatchReport {
         }
     }
 
-    private record Row(String file, String plane, Status status, String reason) {}
+    private record Row(String plane, Status status, String reason) {}
+
+    /** Rewriting the tables costs their whole size: a resumed batch of many files skips faster than that. */
+    private static final long WRITE_INTERVAL_NANOS = 1_000_000_000L;
 
     private final Path summary;
     private final Path failures;
     private final Consumer<String> log;
-    private final List<Row> rows = new ArrayList<>();
+    /** The rows of each file, in the order of the run. */
+    private final Map<String, List<Row>> rows = new LinkedHashMap<>();
+    private long written;
+    private boolean dirty;
     private boolean warned;
 
     BatchReport(Path output, BatchDecompose.Shard shard, Consumer<String> log) {
@@ -59,27 +68,25 @@ final class BatchReport {
     void start(List<String> files) {
         rows.clear();
         for (String f : files) {
-            rows.add(new Row(clean(f), "", Status.PENDING, ""));
+            rows.put(f, new ArrayList<>(List.of(new Row("", Status.PENDING, ""))));
         }
         try {
             Files.deleteIfExists(failures);
         } catch (IOException e) {
             warn("cannot remove the old " + failures + ": " + FileErrors.cause(e));
         }
-        write();
+        dirty = true;
+        flush();
     }
 
     /** The planes of an opened file, each pending, in place of the file's own row. */
     void planes(String file, List<String> planes) {
-        int at = indexOf(file, "");
-        if (at < 0) {
-            return;
-        }
-        rows.remove(at);
+        List<Row> list = rows.computeIfAbsent(file, f -> new ArrayList<>());
+        list.clear();
         for (String p : planes) {
-            rows.add(at++, new Row(clean(file), clean(p), Status.PENDING, ""));
+            list.add(new Row(p, Status.PENDING, ""));
         }
-        write();
+        changed();
     }
 
     /**
@@ -87,22 +94,39 @@ final class BatchReport {
      * a plane not listed yet takes the place of the file's own row.
      */
     void set(String file, String plane, Status status, String reason) {
-        Row row = new Row(clean(file), clean(plane), status, clean(reason));
-        int at = indexOf(file, plane);
+        List<Row> list = rows.computeIfAbsent(file, f -> new ArrayList<>());
+        Row row = new Row(plane, status, reason);
+        int at = indexOf(list, plane);
         if (at < 0) {
-            at = indexOf(file, "");
+            at = indexOf(list, "");
         }
         if (at < 0) {
-            rows.add(row);
+            list.add(row);
         } else {
-            rows.set(at, row);
+            list.set(at, row);
         }
-        write();
+        changed();
     }
 
-    private int indexOf(String file, String plane) {
-        for (int i = 0; i < rows.size(); i++) {
-            if (rows.get(i).file().equals(clean(file)) && rows.get(i).plane().equals(clean(plane))) {
+    /** Writes the tables if anything changed since they were last written. */
+    void flush() {
+        if (dirty) {
+            write();
+            dirty = false;
+            written = System.nanoTime();
+        }
+    }
+
+    private void changed() {
+        dirty = true;
+        if (System.nanoTime() - written >= WRITE_INTERVAL_NANOS) {
+            flush();
+        }
+    }
+
+    private static int indexOf(List<Row> list, String plane) {
+        for (int i = 0; i < list.size(); i++) {
+            if (list.get(i).plane().equals(plane)) {
                 return i;
             }
         }
@@ -113,12 +137,16 @@ final class BatchReport {
         StringBuilder all = new StringBuilder("file\tplane\tstatus\treason\n");
         StringBuilder failed = new StringBuilder("file\tplane\treason\n");
         boolean anyFailed = false;
-        for (Row r : rows) {
-            all.append(r.file()).append('\t').append(r.plane()).append('\t').append(r.status().label()).append('\t')
-                    .append(r.reason()).append('\n');
-            if (r.status() == Status.FAILED) {
-                failed.append(r.file()).append('\t').append(r.plane()).append('\t').append(r.reason()).append('\n');
-                anyFailed = true;
+        for (Map.Entry<String, List<Row>> e : rows.entrySet()) {
+            String file = clean(e.getKey());
+            for (Row r : e.getValue()) {
+                all.append(file).append('\t').append(clean(r.plane())).append('\t').append(r.status().label())
+                        .append('\t').append(clean(r.reason())).append('\n');
+                if (r.status() == Status.FAILED) {
+                    failed.append(file).append('\t').append(clean(r.plane())).append('\t').append(clean(r.reason()))
+                            .append('\n');
+                    anyFailed = true;
+                }
             }
         }
         replace(summary, all.toString());
