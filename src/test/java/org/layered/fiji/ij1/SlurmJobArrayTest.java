@@ -91,8 +91,8 @@ class SlurmJobArrayTest {
             slurm.await("shard 0's first image", Duration.ofSeconds(120),
                     () -> OutputFolder.isComplete(out.resolve("img00")));
             slurm.run("scontrol", "requeue", task);
-            // pending again once its processes have ended; a requeued job then waits two minutes before it may
-            // start again (preempted jobs wait the same), which the test does not
+            // pending again once its processes have ended; scontrol requeue also sets a begin time two minutes
+            // later, which the test does not wait for
             slurm.await("the requeued task to be pending", Duration.ofSeconds(30),
                     () -> field(job(slurm, task), "JobState").equals("PENDING"));
             Map<String, byte[]> doneBefore = new LinkedHashMap<>();
