@@ -122,6 +122,8 @@ class ClusterScriptsTest {
                 + "LAYERED_SHARDS and LAYERED_SHARD_BASE to match --array"), r.output());
         r = task(array(0, 0, 3), Map.of("LAYERED_SHARD_BASE", "2"), "");
         assertTrue(r.output().contains("LAYERED_SHARD_BASE must be 0 or 1"), r.output());
+        r = task(array(0, 0, 3), Map.of("LAYERED_SHARDS", "four"), "");
+        assertTrue(r.output().contains("LAYERED_SHARDS must be the number of shards, got 'four'"), r.output());
         Map<String, String> plain = new HashMap<>(array(0, 0, 3));
         plain.remove("SLURM_ARRAY_TASK_ID");
         r = task(plain, Map.of(), "");
