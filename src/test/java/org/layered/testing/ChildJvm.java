@@ -74,6 +74,14 @@ public final class ChildJvm {
         for (String v : List.of("PYTORCH_LIBRARY_PATH", "PYTORCH_VERSION", "PYTORCH_FLAVOR", "LAYERED_HOME")) {
             pb.environment().remove(v);
         }
+        // DJL reads its settings (DJL_CACHE_DIR, ENGINE_CACHE_DIR, ...) from the environment before system properties:
+        // an option given here must not be overridden by the parent's environment (CI exports DJL_CACHE_DIR)
+        for (String o : jvmOptions) {
+            int eq = o.indexOf('=');
+            if (o.startsWith("-D") && eq > 2) {
+                pb.environment().remove(o.substring(2, eq));
+            }
+        }
         Process p = pb.start();
         if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             p.destroyForcibly().waitFor();
