@@ -7,8 +7,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Writes a {@link LayerStack} (straight-alpha RGBA layers, index 0 = bottom) as one layered document, or, for
- * {@code png}, as a folder of per-layer files. Implementations write to a temporary sibling first and move it into
+ * Writes a {@link LayerDocument} (straight-alpha RGBA layers bottom to top, possibly nested, with their composite
+ * and pixel size) as one layered document, or, for {@code png}, as a folder of per-layer files. Implementations write to a temporary sibling first and move it into
  * place, so a failed export never leaves a half-written file under the final name.
  *
  * <p>Obtain instances through {@link LayerExporters#forName(String)}.
@@ -21,16 +21,25 @@ public interface LayerExporter {
     String extension();
 
     /**
-     * Writes {@code stack}.
+     * Writes {@code document}.
+     *
+     * @param file the document to write (replaced if it exists); for {@code png} the folder that receives
+     *             {@code layer-1.png .. layer-N.png} and {@code composite.png}
+     * @throws IllegalArgumentException when the format cannot hold the image
+     * @throws IOException              when writing fails
+     */
+    void write(LayerDocument document, Path file) throws IOException;
+
+    /**
+     * Writes {@code stack} as a flat document without pixel size.
      *
      * @param layerNames one display name per layer, bottom to top, or {@code null} for "Layer 1" .. "Layer N"; blank
      *                   entries get their default name, control characters are dropped
-     * @param file       the document to write (replaced if it exists); for {@code png} the folder that receives
-     *                   {@code layer-1.png .. layer-N.png} and {@code composite.png}
      * @throws IllegalArgumentException when the names do not match the layers or the format cannot hold the image
-     * @throws IOException              when writing fails
      */
-    void write(LayerStack stack, List<String> layerNames, Path file) throws IOException;
+    default void write(LayerStack stack, List<String> layerNames, Path file) throws IOException {
+        write(LayerDocument.of(stack, layerNames), file);
+    }
 
     /** The names used when {@code write} gets none: "Layer 1" (bottom) .. "Layer N" (top). */
     static List<String> defaultLayerNames(int layerCount) {
@@ -55,5 +64,10 @@ public interface LayerExporter {
     /** The names, relative to {@code outDir}, of the files that {@code write(stack, names, target(outDir))} creates. */
     default List<String> fileNames(int layerCount) {
         return List.of("layers." + extension());
+    }
+
+    /** The names, relative to {@code outDir}, of the files that {@code write(document, target(outDir))} creates. */
+    default List<String> fileNames(LayerDocument document) {
+        return fileNames(document.layerCount());
     }
 }

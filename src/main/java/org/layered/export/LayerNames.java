@@ -1,5 +1,7 @@
 package org.layered.export;
 
+import org.layered.layers.LayerTree;
+
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,6 +34,28 @@ final class LayerNames {
         for (int i = 0; i < n; i++) {
             String clean = clean(names.get(i));
             out.add(clean.isBlank() ? "Layer " + (i + 1) : clean);
+        }
+        return out;
+    }
+
+    /**
+     * {@code tree} with every name cleaned as {@link #resolve} does; a blank name becomes "Layer k" (k its position
+     * among its siblings, 1 = bottom).
+     */
+    static LayerTree clean(LayerTree tree) {
+        return new LayerTree(clean(tree.nodes()));
+    }
+
+    private static List<LayerTree.Node> clean(List<LayerTree.Node> level) {
+        List<LayerTree.Node> out = new ArrayList<>(level.size());
+        for (int i = 0; i < level.size(); i++) {
+            LayerTree.Node n = level.get(i);
+            String name = clean(n.name());
+            if (name.isBlank()) {
+                name = "Layer " + (i + 1);
+            }
+            out.add(n instanceof LayerTree.Group g ? new LayerTree.Group(name, clean(g.children()))
+                    : new LayerTree.Leaf(name, ((LayerTree.Leaf) n).image()));
         }
         return out;
     }

@@ -3,6 +3,8 @@ package org.layered.export;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import org.layered.image.PixelSize;
+import org.layered.layers.LayerTree;
 import org.layered.pipeline.DecomposeSettings;
 import org.layered.pipeline.Decomposition;
 
@@ -69,6 +71,70 @@ public final class Manifest {
      */
     public static void deviceChoice(JsonObject manifest, String choice) {
         manifest.getAsJsonObject("settings").addProperty("device_choice", choice);
+    }
+
+    /**
+     * Records the nested layers as {@code layer_tree}: bottom to top, each node with its {@code name} and
+     * {@code path}, a leaf with its PNG {@code file} when PNGs are written, a group with its {@code layers}.
+     */
+    public static void layerTree(JsonObject manifest, LayerTree tree, boolean pngFiles) {
+        manifest.add("layer_tree", level(tree.nodes(), "", pngFiles));
+    }
+
+    private static JsonArray level(List<LayerTree.Node> nodes, String prefix, boolean pngFiles) {
+        JsonArray out = new JsonArray();
+        for (int i = 0; i < nodes.size(); i++) {
+            String path = prefix + (i + 1);
+            JsonObject o = new JsonObject();
+            o.addProperty("name", nodes.get(i).name());
+            o.addProperty("path", path);
+            if (nodes.get(i) instanceof LayerTree.Group g) {
+                o.add("layers", level(g.children(), path + ".", pngFiles));
+            } else if (pngFiles) {
+                o.addProperty("file", PngStackWriter.fileName(path));
+            }
+            out.add(o);
+        }
+        return out;
+    }
+
+    /**
+     * Records the size of one pixel of the saved layers ({@code pixel_size}: width, height, unit, and for a length
+     * unit the resolution in pixels per inch; whether the PSD could hold it), or nothing when it is unknown.
+     */
+    public static void pixelSize(JsonObject manifest, PixelSize p) {
+        if (p == null) {
+            return;
+        }
+        JsonObject o = new JsonObject();
+        o.addProperty("width", p.width());
+        o.addProperty("height", p.height());
+        o.addProperty("unit", p.unit());
+        if (p.isPhysical()) {
+            o.addProperty("x_pixels_per_inch", p.xPixelsPerInch());
+            o.addProperty("y_pixels_per_inch", p.yPixelsPerInch());
+            if (!PsdWriter.resolution(p).stored()) {
+                o.addProperty("psd", "not stored: PSD holds at most " + (int) PsdWriter.MAX_PPI
+                        + " pixels per inch; the PSD says 72");
+            }
+        } else {
+            o.addProperty("note", "not a length unit: in layers.tif only (ImageJ calibration)");
+        }
+        manifest.add("pixel_size", o);
+    }
+
+    /** The pixel size a manifest records, or null. */
+    public static PixelSize pixelSize(JsonObject manifest) {
+        if (!manifest.has("pixel_size") || !manifest.get("pixel_size").isJsonObject()) {
+            return null;
+        }
+        JsonObject o = manifest.getAsJsonObject("pixel_size");
+        try {
+            return new PixelSize(o.get("width").getAsDouble(), o.get("height").getAsDouble(),
+                    o.get("unit").getAsString());
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     public static void write(JsonObject manifest, Path file) throws IOException {

@@ -1,7 +1,8 @@
 package org.layered.export;
 
+import org.layered.image.PixelSize;
 import org.layered.image.RgbaImage;
-import org.layered.layers.LayerStack;
+import org.layered.layers.LayerTree;
 
 import javax.imageio.ImageIO;
 import java.io.BufferedOutputStream;
@@ -23,11 +24,14 @@ import java.util.zip.ZipOutputStream;
  * <ol>
  *   <li>{@code mimetype}: first entry, stored (not compressed), no extra field, content {@code image/openraster},
  *       so the media type sits at byte 38 of the file;</li>
- *   <li>{@code stack.xml}: {@code <image version w h xres yres>} with one {@code <stack>} whose {@code <layer>}
- *       elements list the <em>topmost layer first</em> (the spec's order), each with {@code src}, {@code name},
- *       {@code x=0 y=0}, {@code opacity=1.0}, {@code visibility="visible"} and
- *       {@code composite-op="svg:src-over"};</li>
- *   <li>{@code data/layer-1.png .. data/layer-N.png}: full-canvas straight-alpha RGBA PNGs, layer-1 = bottom;</li>
+ *   <li>{@code stack.xml}: {@code <image version w h xres yres>} (the resolution in pixels per inch from the
+ *       pixel size when its unit is a length, else 72) with one {@code <stack>} whose {@code <layer>} elements list
+ *       the <em>topmost layer first</em> (the spec's order), each with {@code src}, {@code name}, {@code x=0 y=0},
+ *       {@code opacity=1.0}, {@code visibility="visible"} and {@code composite-op="svg:src-over"}; a layer
+ *       decomposed again is a nested {@code <stack name="...">} of its sub-layers (isolated, so it composites as
+ *       its layers do);</li>
+ *   <li>{@code data/layer-1.png .. data/layer-N.png}: full-canvas straight-alpha RGBA PNGs, layer-1 = bottom;
+ *       sub-layers are {@code data/layer-2-1.png} etc.;</li>
  *   <li>{@code mergedimage.png}: the full-size composite;</li>
  *   <li>{@code Thumbnails/thumbnail.png}: the composite scaled (premultiplied box filter) to at most 256 px on the
  *       long side, aspect ratio kept.</li>
@@ -36,6 +40,10 @@ import java.util.zip.ZipOutputStream;
 public final class OraWriter implements LayerExporter {
     public static final String MIMETYPE = "image/openraster";
     public static final int THUMBNAIL_MAX = 256;
+    static final String STACK_XML = "stack.xml";
+    static final String MERGED = "mergedimage.png";
+    /** The resolution the spec assumes when none is known, in pixels per inch. */
+    static final long DEFAULT_PPI = 72;
 
     @Override
     public String format() {
@@ -48,25 +56,19 @@ public final class OraWriter implements LayerExporter {
     }
 
     @Override
-    public void write(LayerStack stack, List<String> layerNames, Path file) throws IOException {
-        ExportSupport.check(stack);
-        List<String> names = LayerNames.resolve(layerNames, stack.size());
-        RgbaImage first = stack.layers().get(0);
-        int w = first.width();
-        int h = first.height();
+    public void write(LayerDocument document, Path file) throws IOException {
         Path part = ExportSupport.partFile(file);
         try {
             // ISO-8859-1 entry names (all ASCII here) keep the UTF-8 flag out of the headers, like other ORA writers.
             try (OutputStream fo = new BufferedOutputStream(Files.newOutputStream(part), 1 << 16);
                  ZipOutputStream zip = new ZipOutputStream(fo, StandardCharsets.ISO_8859_1)) {
                 putStored(zip, "mimetype", MIMETYPE.getBytes(StandardCharsets.US_ASCII));
-                putDeflated(zip, "stack.xml", stackXml(w, h, names).getBytes(StandardCharsets.UTF_8));
-                for (int i = 0; i < stack.size(); i++) {
-                    putStored(zip, layerSrc(i), png(stack.layers().get(i)));
+                putDeflated(zip, STACK_XML, stackXml(document).getBytes(StandardCharsets.UTF_8));
+                for (LayerTree.PathLeaf p : document.leaves()) {
+                    putStored(zip, layerSrc(p.path()), png(p.leaf().image()));
                 }
-                RgbaImage composite = ExportSupport.composite(stack);
-                putStored(zip, "mergedimage.png", png(composite));
-                putStored(zip, "Thumbnails/thumbnail.png", png(thumbnail(composite, THUMBNAIL_MAX)));
+                putStored(zip, MERGED, png(document.composite()));
+                putStored(zip, "Thumbnails/thumbnail.png", png(thumbnail(document.composite(), THUMBNAIL_MAX)));
             }
             ExportSupport.commit(part, file);
         } catch (IOException | RuntimeException e) {
@@ -81,25 +83,53 @@ public final class OraWriter implements LayerExporter {
         return LayerExporter.super.estimatedBytes(layers, w, h) + (long) THUMBNAIL_MAX * THUMBNAIL_MAX * 4;
     }
 
-    /** {@code data/layer-(index+1).png}; index 0 = bottom. */
-    static String layerSrc(int index) {
-        return "data/layer-" + (index + 1) + ".png";
+    /** {@code data/layer-2.png} for path 2, {@code data/layer-2-1.png} for path 2.1. */
+    static String layerSrc(String path) {
+        return "data/" + PngStackWriter.fileName(path);
     }
 
-    static String stackXml(int w, int h, List<String> names) {
-        StringBuilder x = new StringBuilder(256 + 160 * names.size());
-        x.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        x.append("<image version=\"0.0.5\" w=\"").append(w).append("\" h=\"").append(h)
-                .append("\" xres=\"72\" yres=\"72\">\n");
-        x.append("  <stack>\n");
-        for (int i = names.size() - 1; i >= 0; i--) { // topmost first
-            x.append("    <layer name=\"").append(escape(names.get(i))).append("\" src=\"").append(layerSrc(i))
-                    .append("\" x=\"0\" y=\"0\" opacity=\"1.0\" visibility=\"visible\""
-                            + " composite-op=\"svg:src-over\"/>\n");
+    /**
+     * The resolution in pixels per inch that {@code xres}/{@code yres} carry (the spec's unit, whole numbers): from
+     * the pixel size when its unit is a length, else the spec's default 72.
+     */
+    static long[] resolution(PixelSize p) {
+        if (p == null || !p.isPhysical()) {
+            return new long[] {DEFAULT_PPI, DEFAULT_PPI};
         }
+        return new long[] {Math.max(1, Math.round(p.xPixelsPerInch())), Math.max(1, Math.round(p.yPixelsPerInch()))};
+    }
+
+    static String stackXml(LayerDocument document) {
+        StringBuilder x = new StringBuilder(256 + 160 * document.layerCount());
+        long[] res = resolution(document.pixelSize());
+        x.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        x.append("<image version=\"0.0.5\" w=\"").append(document.width()).append("\" h=\"")
+                .append(document.height()).append("\" xres=\"").append(res[0]).append("\" yres=\"").append(res[1])
+                .append("\">\n");
+        x.append("  <stack>\n");
+        appendLevel(x, document.tree().nodes(), "", "    ");
         x.append("  </stack>\n");
         x.append("</image>\n");
         return x.toString();
+    }
+
+    /** One level of the tree, topmost first (the spec's order); a group is a nested stack. */
+    private static void appendLevel(StringBuilder x, List<LayerTree.Node> level, String prefix, String indent) {
+        for (int i = level.size() - 1; i >= 0; i--) {
+            String path = prefix + (i + 1);
+            LayerTree.Node n = level.get(i);
+            if (n instanceof LayerTree.Group g) {
+                x.append(indent).append("<stack name=\"").append(escape(g.name()))
+                        .append("\" x=\"0\" y=\"0\" opacity=\"1.0\" visibility=\"visible\""
+                                + " composite-op=\"svg:src-over\" isolation=\"isolate\">\n");
+                appendLevel(x, g.children(), path + ".", indent + "  ");
+                x.append(indent).append("</stack>\n");
+            } else {
+                x.append(indent).append("<layer name=\"").append(escape(n.name())).append("\" src=\"")
+                        .append(layerSrc(path)).append("\" x=\"0\" y=\"0\" opacity=\"1.0\" visibility=\"visible\""
+                                + " composite-op=\"svg:src-over\"/>\n");
+            }
+        }
     }
 
     private static String escape(String s) {

@@ -168,14 +168,20 @@ public final class OutputFolder implements AutoCloseable {
      */
     public List<String> write(LayerStack stack, List<LayerExporter> exporters, JsonObject manifest,
             Cancellation cancel) throws IOException {
+        return write(LayerDocument.of(stack, null), exporters, manifest, cancel);
+    }
+
+    /** The same for a document: nested layers, names and pixel size. */
+    public List<String> write(LayerDocument document, List<LayerExporter> exporters, JsonObject manifest,
+            Cancellation cancel) throws IOException {
         List<String> files = new ArrayList<>();
         try {
             createStaging();
             for (LayerExporter e : exporters) {
                 cancel.check();
-                List<String> names = e.fileNames(stack.size());
+                List<String> names = e.fileNames(document);
                 try {
-                    e.write(stack, null, e.target(staging));
+                    e.write(document, e.target(staging));
                 } catch (IOException ex) {
                     throw new IOException("cannot write " + String.join(", ", names) + " into " + dir + ": "
                             + FileErrors.cause(ex), ex);

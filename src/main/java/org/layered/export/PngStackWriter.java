@@ -1,6 +1,6 @@
 package org.layered.export;
 
-import org.layered.layers.LayerStack;
+import org.layered.layers.LayerTree;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,10 +10,14 @@ import java.util.List;
 
 /**
  * The {@code png} format: a folder with {@code layer-1.png .. layer-N.png} (8-bit straight-alpha RGBA, layer-1 =
- * bottom) and {@code composite.png}. Layer names are not stored in the files; the caller's {@code manifest.json}
- * records the order.
+ * bottom) and {@code composite.png}. The sub-layers of a layer decomposed again are named by their path in the
+ * tree: {@code layer-2-1.png, layer-2-2.png} for the sub-layers of layer 2. Layer names are not stored in the files;
+ * the caller's {@code manifest.json} records them and the order.
  */
 public final class PngStackWriter implements LayerExporter {
+    /** The composite's file name. */
+    public static final String COMPOSITE = "composite.png";
+
     @Override
     public String format() {
         return "png";
@@ -33,7 +37,14 @@ public final class PngStackWriter implements LayerExporter {
     @Override
     public List<String> fileNames(int layerCount) {
         List<String> out = new ArrayList<>(layerNames(layerCount));
-        out.add("composite.png");
+        out.add(COMPOSITE);
+        return out;
+    }
+
+    @Override
+    public List<String> fileNames(LayerDocument document) {
+        List<String> out = new ArrayList<>(layerFiles(document.tree()));
+        out.add(COMPOSITE);
         return out;
     }
 
@@ -41,21 +52,28 @@ public final class PngStackWriter implements LayerExporter {
     public static List<String> layerNames(int layerCount) {
         List<String> out = new ArrayList<>(layerCount);
         for (int i = 1; i <= layerCount; i++) {
-            out.add("layer-" + i + ".png");
+            out.add(fileName(String.valueOf(i)));
         }
         return out;
     }
 
+    /** The file of each leaf of {@code tree}, bottom to top. */
+    public static List<String> layerFiles(LayerTree tree) {
+        return tree.leaves().stream().map(p -> fileName(p.path())).toList();
+    }
+
+    /** {@code layer-2.png} for path 2, {@code layer-2-1.png} for path 2.1. */
+    public static String fileName(String path) {
+        return "layer-" + path.replace('.', '-') + ".png";
+    }
+
     /** @param folder created if needed; existing files of the same names are replaced */
     @Override
-    public void write(LayerStack stack, List<String> layerNames, Path folder) throws IOException {
-        ExportSupport.check(stack);
-        LayerNames.resolve(layerNames, stack.size());
+    public void write(LayerDocument document, Path folder) throws IOException {
         Files.createDirectories(folder);
-        List<String> files = layerNames(stack.size());
-        for (int i = 0; i < stack.size(); i++) {
-            PngLayerWriter.write(stack.layers().get(i), folder.resolve(files.get(i)));
+        for (LayerTree.PathLeaf p : document.leaves()) {
+            PngLayerWriter.write(p.leaf().image(), folder.resolve(fileName(p.path())));
         }
-        PngLayerWriter.write(ExportSupport.composite(stack), folder.resolve("composite.png"));
+        PngLayerWriter.write(document.composite(), folder.resolve(COMPOSITE));
     }
 }

@@ -1,7 +1,8 @@
 package org.layered.export;
 
+import org.layered.image.PixelSize;
 import org.layered.image.RgbaImage;
-import org.layered.layers.LayerStack;
+import org.layered.layers.LayerTree;
 
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
@@ -10,6 +11,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -20,13 +22,16 @@ import java.util.List;
  * <p>Layout:
  * <ul>
  *   <li>header: {@code 8BPS}, version 1, 4 channels, height, width, depth 8, colour mode 3 (RGB);</li>
- *   <li>empty colour mode data; one image resource, ResolutionInfo (0x03ED, 72 ppi);</li>
+ *   <li>empty colour mode data; one image resource, ResolutionInfo (0x03ED): the resolution of the pixel size when
+ *       its unit is a length (shown per centimetre for metric units), else 72 ppi;</li>
  *   <li>layer and mask information: layer count stored <em>negative</em> (Photoshop's flag for "the first extra
  *       channel of the merged image is its transparency"), then one record per layer, <em>bottom layer first</em>:
  *       bounds = the whole canvas (so the colour of fully transparent pixels survives too), 4 channels in the
  *       order -1 (transparency), 0 (R), 1 (G), 2 (B), blend mode {@code norm}, opacity 255, visible, no mask, no
  *       blending ranges, the name as a Pascal string (printable ASCII fallback, padded to 4 bytes) plus a
- *       {@code luni} block with the full Unicode name; then each layer's channel data, every channel PackBits
+ *       {@code luni} block with the full Unicode name; a layer decomposed again is a group: a divider record
+ *       ({@code lsct} 3) below its sub-layers and a folder record ({@code lsct} 1) with the group's name above them,
+ *       both without pixels; then each layer's channel data, every channel PackBits
  *       (RLE, compression 1) with one 16-bit byte count per row; straight (non-premultiplied) alpha;</li>
  *   <li>merged image data: RLE, 4 channels R, G, B, A, row byte counts of all channels first. As Photoshop writes
  *       it for transparent documents (and GIMP and psd-tools undo on reading), the colour channels hold the
@@ -45,6 +50,15 @@ public final class PsdWriter implements LayerExporter {
     /** Channel ids of each layer record, in the order they are written. */
     static final short[] LAYER_CHANNEL_IDS = {-1, 0, 1, 2};
     private static final long MAX_U32 = 0xFFFFFFFFL;
+    /** {@code lsct} section types: an open folder (the group's own record) and the divider that closes it. */
+    static final int SECTION_OPEN_FOLDER = 1;
+    static final int SECTION_DIVIDER = 3;
+    /** The name Photoshop gives a group's divider record. */
+    static final String GROUP_END = "</Layer group>";
+    /** Photoshop's resolution when the image has none. */
+    static final double DEFAULT_PPI = 72;
+    /** The largest resolution ResolutionInfo's 16.16 fixed-point field holds. */
+    static final double MAX_PPI = 32767;
 
     @Override
     public String format() {
@@ -57,16 +71,16 @@ public final class PsdWriter implements LayerExporter {
     }
 
     @Override
-    public void write(LayerStack stack, List<String> layerNames, Path file) throws IOException {
-        ExportSupport.check(stack);
-        List<String> names = LayerNames.resolve(layerNames, stack.size());
-        int w = stack.layers().get(0).width();
-        int h = stack.layers().get(0).height();
+    public void write(LayerDocument document, Path file) throws IOException {
+        int w = document.width();
+        int h = document.height();
         if (w > MAX_SIDE || h > MAX_SIDE) {
             throw new IllegalArgumentException("a PSD file holds at most " + MAX_SIDE + " pixels per side, these layers"
                     + " are " + w + "x" + h + "; use ORA or TIFF");
         }
-        int n = stack.size();
+        List<Record> records = new ArrayList<>();
+        addRecords(document.tree().nodes(), records);
+        int n = records.size();
         if (n > Short.MAX_VALUE) {
             throw new IllegalArgumentException("a PSD file holds at most " + Short.MAX_VALUE + " layers, got " + n
                     + "; use ORA or TIFF");
@@ -74,20 +88,21 @@ public final class PsdWriter implements LayerExporter {
 
         // Compress everything first: the section lengths precede the data.
         Rle[][] channels = new Rle[n][];
-        byte[][] records = new byte[n][];
+        byte[][] recordBytes = new byte[n][];
         long layerInfo = 2; // layer count
         for (int i = 0; i < n; i++) {
-            byte[] px = stack.layers().get(i).rgba();
+            Record rec = records.get(i);
             channels[i] = new Rle[LAYER_CHANNEL_IDS.length];
+            byte[] px = rec.image == null ? null : rec.image.rgba();
             for (int k = 0; k < LAYER_CHANNEL_IDS.length; k++) {
                 int offset = LAYER_CHANNEL_IDS[k] < 0 ? 3 : LAYER_CHANNEL_IDS[k];
-                channels[i][k] = Rle.of(plane(px, offset), w, h);
+                channels[i][k] = px == null ? Rle.of(new byte[0], 0, 0) : Rle.of(plane(px, offset), w, h);
                 if (channels[i][k].length() > MAX_U32) {
                     throw tooLarge(w, h, n);
                 }
             }
-            records[i] = layerRecord(w, h, channels[i], names.get(i));
-            layerInfo += records[i].length;
+            recordBytes[i] = layerRecord(rec.image == null ? 0 : w, rec.image == null ? 0 : h, channels[i], rec);
+            layerInfo += recordBytes[i].length;
             for (Rle c : channels[i]) {
                 layerInfo += c.length();
             }
@@ -97,7 +112,7 @@ public final class PsdWriter implements LayerExporter {
         if (layerAndMask > MAX_U32) {
             throw tooLarge(w, h, n);
         }
-        Rle[] merged = mergedChannels(ExportSupport.composite(stack));
+        Rle[] merged = mergedChannels(document.composite());
 
         Path part = ExportSupport.partFile(file);
         try {
@@ -115,14 +130,14 @@ public final class PsdWriter implements LayerExporter {
                 // Colour mode data
                 out.writeInt(0);
                 // Image resources
-                byte[] resources = imageResources();
+                byte[] resources = imageResources(document.pixelSize());
                 out.writeInt(resources.length);
                 out.write(resources);
                 // Layer and mask information
                 out.writeInt((int) layerAndMask);
                 out.writeInt((int) layerInfoPadded);
                 out.writeShort(-n); // negative: the merged image's 4th channel is its transparency
-                for (byte[] r : records) {
+                for (byte[] r : recordBytes) {
                     out.write(r);
                 }
                 for (Rle[] layer : channels) {
@@ -149,6 +164,26 @@ public final class PsdWriter implements LayerExporter {
         } catch (IOException | RuntimeException e) {
             ExportSupport.discard(part);
             throw e;
+        }
+    }
+
+    /**
+     * One layer record: a layer with pixels, or the two pixel-less records of a group — its section divider
+     * ({@code lsct} type 3, "bounding section divider") below its layers and its folder record ({@code lsct} type
+     * 1, "open folder") above them, as Photoshop stores groups.
+     */
+    private record Record(String name, RgbaImage image, int sectionType) {}
+
+    /** Records bottom first: a group's divider, its layers, then its folder record. */
+    private static void addRecords(List<LayerTree.Node> level, List<Record> out) {
+        for (LayerTree.Node node : level) {
+            if (node instanceof LayerTree.Group g) {
+                out.add(new Record(GROUP_END, null, SECTION_DIVIDER));
+                addRecords(g.children(), out);
+                out.add(new Record(g.name(), null, SECTION_OPEN_FOLDER));
+            } else {
+                out.add(new Record(node.name(), ((LayerTree.Leaf) node).image(), 0));
+            }
         }
     }
 
@@ -189,24 +224,48 @@ public final class PsdWriter implements LayerExporter {
         return (c * a + 255 * (255 - a) + 127) / 255;
     }
 
-    private static byte[] imageResources() throws IOException {
+    /**
+     * The resolution ResolutionInfo (0x03ED) stores, in pixels per inch (its fixed-point field cannot hold more than
+     * {@link #MAX_PPI}): from the pixel size when its unit is a length, else Photoshop's default 72 (also when the
+     * resolution would exceed the field: pixels smaller than about 0.78 µm).
+     *
+     * @return {x, y} pixels per inch; {@code stored()} tells whether they came from the pixel size
+     */
+    public static Resolution resolution(PixelSize p) {
+        if (p == null || !p.isPhysical()) {
+            return new Resolution(DEFAULT_PPI, DEFAULT_PPI, false, p != null && p.isInch());
+        }
+        double x = p.xPixelsPerInch();
+        double y = p.yPixelsPerInch();
+        if (x > MAX_PPI || y > MAX_PPI || x < 1.0 / 65536 || y < 1.0 / 65536) {
+            return new Resolution(DEFAULT_PPI, DEFAULT_PPI, false, p.isInch());
+        }
+        return new Resolution(x, y, true, p.isInch());
+    }
+
+    /** What ResolutionInfo holds: pixels per inch, whether they are the image's own, and the unit shown. */
+    public record Resolution(double xPpi, double yPpi, boolean stored, boolean inch) {}
+
+    private static byte[] imageResources(PixelSize pixelSize) throws IOException {
+        Resolution res = resolution(pixelSize);
+        // shown as pixels per inch for inch images and the default, else per centimetre
+        int shownUnit = res.stored() && !res.inch() ? 2 : 1;
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(32);
         DataOutputStream r = new DataOutputStream(bytes);
-        // ResolutionInfo: 72 ppi both ways, shown in inches
         r.writeBytes("8BIM");
         r.writeShort(0x03ED);
         r.writeShort(0); // empty Pascal name, padded to even
         r.writeInt(16);
-        r.writeInt(72 << 16);
-        r.writeShort(1);
-        r.writeShort(1);
-        r.writeInt(72 << 16);
-        r.writeShort(1);
-        r.writeShort(1);
+        r.writeInt((int) Math.round(res.xPpi() * 65536)); // Fixed 16.16, always pixels per inch
+        r.writeShort(shownUnit); // hResUnit: 1 = PPI, 2 = PPCM
+        r.writeShort(shownUnit); // widthUnit: 1 = inches, 2 = cm
+        r.writeInt((int) Math.round(res.yPpi() * 65536));
+        r.writeShort(shownUnit);
+        r.writeShort(shownUnit);
         return bytes.toByteArray();
     }
 
-    private static byte[] layerRecord(int w, int h, Rle[] channels, String name) throws IOException {
+    private static byte[] layerRecord(int w, int h, Rle[] channels, Record rec) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
         DataOutputStream r = new DataOutputStream(bytes);
         r.writeInt(0); // top
@@ -222,16 +281,32 @@ public final class PsdWriter implements LayerExporter {
         r.writeBytes("norm");
         r.write(255); // opacity
         r.write(0); // clipping: base
-        r.write(0x08); // flags: visible, bit 4 ("pixel data irrelevant") is meaningful and clear
+        // visible; bit 3 says bit 4 ("pixel data irrelevant to the document's appearance", set for groups) is valid
+        r.write(rec.image() == null ? 0x18 : 0x08);
         r.write(0); // filler
 
-        byte[] pascal = pascalName(name);
-        byte[] luni = luni(name);
-        r.writeInt(4 + 4 + pascal.length + luni.length);
+        byte[] pascal = pascalName(rec.name());
+        byte[] luni = luni(rec.name());
+        byte[] lsct = rec.sectionType() == 0 ? new byte[0] : sectionDivider(rec.sectionType());
+        r.writeInt(4 + 4 + pascal.length + luni.length + lsct.length);
         r.writeInt(0); // no layer mask
         r.writeInt(0); // no blending ranges
         r.write(pascal);
         r.write(luni);
+        r.write(lsct);
+        return bytes.toByteArray();
+    }
+
+    /** Additional layer information {@code lsct}: the section type, and the group's blend mode (pass through). */
+    static byte[] sectionDivider(int type) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(24);
+        DataOutputStream d = new DataOutputStream(bytes);
+        d.writeBytes("8BIM");
+        d.writeBytes("lsct");
+        d.writeInt(12);
+        d.writeInt(type);
+        d.writeBytes("8BIM");
+        d.writeBytes("pass");
         return bytes.toByteArray();
     }
 

@@ -11,6 +11,7 @@ import ij.plugin.filter.ThresholdToSelection;
 import ij.process.ByteProcessor;
 import ij.process.ColorProcessor;
 import ij.process.ImageProcessor;
+import org.layered.export.LayerDocument;
 import org.layered.export.TiffStackWriter;
 import org.layered.image.RgbaImage;
 import org.layered.layers.LayerStack;
@@ -42,7 +43,7 @@ public final class ResultImages {
      */
     public static ImagePlus hyperstack(LayerStack stack, String title, Calibration cal, String info,
             Map<String, String> props) {
-        ImagePlus imp = TiffStackWriter.hyperstack(stack, null, title);
+        ImagePlus imp = TiffStackWriter.hyperstack(LayerDocument.of(stack, null), title);
         Object base = imp.getProperty("Info");
         imp.setProperty("Info", info + (base == null ? "" : "\n" + base));
         for (Map.Entry<String, String> e : props.entrySet()) {

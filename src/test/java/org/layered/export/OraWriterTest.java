@@ -188,4 +188,31 @@ class OraWriterTest {
         new OraWriter().write(TestStacks.random(4, 4, 1, 15), null, ora);
         assertEquals("PK", new String(Files.readAllBytes(ora), 0, 2, StandardCharsets.US_ASCII));
     }
+
+    @Test
+    void aLayerDecomposedAgainIsANestedStackAndTheResolutionIsThePixelSize() throws Exception {
+        LayerDocument doc = TestStacks.nested(10, 6, 16);
+        Path ora = dir.resolve("nested.ora");
+        new OraWriter().write(doc, ora);
+        Map<String, byte[]> e = entries(ora, new ArrayList<>());
+        Document xml = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new ByteArrayInputStream(e.get("stack.xml")));
+        Element image = xml.getDocumentElement();
+        assertEquals("50800", image.getAttribute("xres"), "0.5 µm pixels: 50800 pixels per inch");
+        assertEquals("50800", image.getAttribute("yres"));
+        Element root = children(image, "stack").get(0);
+        List<Element> top = children(root, null); // topmost first
+        assertEquals(List.of("layer", "stack", "layer"), top.stream().map(Element::getTagName).toList());
+        assertEquals(List.of("Layer 3", "Layer 2", "Layer 1"), top.stream().map(x -> x.getAttribute("name")).toList());
+        List<Element> sub = children(top.get(1), "layer");
+        assertEquals(List.of("b", "a"), sub.stream().map(x -> x.getAttribute("name")).toList());
+        assertEquals(List.of("data/layer-2-2.png", "data/layer-2-1.png"),
+                sub.stream().map(x -> x.getAttribute("src")).toList());
+        assertEquals(doc.tree().images().get(1), png(e.get("data/layer-2-1.png")));
+        assertEquals(doc.composite(), png(e.get("mergedimage.png")));
+        // and back through the reader: the same tree, the resolution as inches
+        LayerDocument back = LayerFiles.read(ora);
+        assertEquals(doc.tree(), back.tree());
+        assertEquals(0.5, back.pixelSize().width() * back.pixelSize().millimetresPerUnit() * 1000, 1e-9);
+    }
 }

@@ -170,7 +170,7 @@ class OutputFolderTest {
             }
 
             @Override
-            public void write(LayerStack stack, List<String> layerNames, Path folder) throws IOException {
+            public void write(LayerDocument document, Path folder) throws IOException {
                 throw new IOException("write failed", new IOException("No space left on device"));
             }
         };

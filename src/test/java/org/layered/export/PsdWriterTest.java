@@ -199,4 +199,79 @@ class PsdWriterTest {
                 () -> new PsdWriter().write(stack, List.of("only one"), dir.resolve("n.psd")));
         assertTrue(e.getMessage().contains("1 layer names for 2 layers"), e.getMessage());
     }
+
+    @Test
+    void aLayerDecomposedAgainIsAGroupBetweenItsDividerAndFolderRecords() throws Exception {
+        LayerDocument doc = TestStacks.nested(12, 7, 9);
+        Path file = dir.resolve("nested.psd");
+        new PsdWriter().write(doc, file);
+        PsdFile psd = PsdFile.parse(Files.readAllBytes(file));
+        List<String> names = new java.util.ArrayList<>();
+        List<Integer> sections = new java.util.ArrayList<>();
+        for (PsdFile.Layer l : psd.layers) {
+            names.add(l.unicodeName());
+            byte[] lsct = l.tagged.get("lsct");
+            sections.add(lsct == null ? 0 : java.nio.ByteBuffer.wrap(lsct).getInt());
+        }
+        // bottom first: the group's divider below its layers, its folder record (with its name) above them
+        assertEquals(List.of("Layer 1", PsdWriter.GROUP_END, "a", "b", "Layer 2", "Layer 3"), names);
+        assertEquals(List.of(0, 3, 0, 0, 1, 0), sections);
+        assertEquals(-6, psd.layerCount);
+        for (int i : new int[] {1, 4}) {
+            PsdFile.Layer g = psd.layers.get(i);
+            assertEquals(0, g.right - g.left, "a group record has no pixels");
+            assertEquals(0x10, g.flags & 0x10, "pixel data irrelevant");
+        }
+        // read back as a reader nests them: a divider opens a group, a folder record closes and names it
+        List<RgbaImage> leaves = new java.util.ArrayList<>();
+        java.util.Deque<List<String>> open = new java.util.ArrayDeque<>();
+        List<String> top = new java.util.ArrayList<>();
+        open.push(top);
+        for (int i = 0; i < psd.layers.size(); i++) {
+            int type = sections.get(i);
+            if (type == 3) {
+                open.push(new java.util.ArrayList<>());
+            } else if (type == 1) {
+                List<String> group = open.pop();
+                open.peek().add(names.get(i) + group);
+            } else {
+                open.peek().add(names.get(i));
+                leaves.add(psd.layers.get(i).image());
+            }
+        }
+        assertEquals(List.of("Layer 1", "Layer 2[a, b]", "Layer 3"), top);
+        assertEquals(doc.tree().images(), leaves);
+        assertEquals(doc.composite(), Compositor.over(leaves));
+    }
+
+    @Test
+    void resolutionInfoCarriesThePixelSize() throws Exception {
+        LayerStack stack = TestStacks.random(8, 6, 1, 10);
+        java.util.function.Function<org.layered.image.PixelSize, int[]> resolution = p -> {
+            try {
+                Path f = dir.resolve("r.psd");
+                new PsdWriter().write(LayerDocument.of(stack, null).withPixelSize(p), f);
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(PsdFile.parse(Files.readAllBytes(f)).resources
+                        .get(0x03ED));
+                return new int[] {b.getInt(0), b.getShort(4), b.getShort(6), b.getInt(8)};
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        };
+        // 0.01 cm pixels: 254 ppi, shown per centimetre
+        int[] cm = resolution.apply(new org.layered.image.PixelSize(0.01, 0.02, "cm"));
+        assertEquals(254.0, cm[0] / 65536.0, 1e-4);
+        assertEquals(127.0, cm[3] / 65536.0, 1e-4);
+        assertEquals(2, cm[1], "PPCM");
+        assertEquals(2, cm[2], "centimetres");
+        int[] inch = resolution.apply(new org.layered.image.PixelSize(1.0 / 300, 1.0 / 300, "inch"));
+        assertEquals(300.0, inch[0] / 65536.0, 1e-3);
+        assertEquals(1, inch[1], "PPI");
+        // 1 µm pixels: 25400 ppi fit; 0.25 µm (101600 ppi) do not: the default 72
+        assertEquals(25400.0, resolution.apply(new org.layered.image.PixelSize(1, 1, "µm"))[0] / 65536.0, 1e-2);
+        assertEquals(72.0, resolution.apply(new org.layered.image.PixelSize(0.25, 0.25, "micron"))[0] / 65536.0);
+        assertFalse(PsdWriter.resolution(new org.layered.image.PixelSize(0.25, 0.25, "micron")).stored());
+        assertEquals(72.0, resolution.apply(new org.layered.image.PixelSize(3, 3, "pixel"))[0] / 65536.0);
+        assertEquals(72.0, resolution.apply(null)[0] / 65536.0);
+    }
 }

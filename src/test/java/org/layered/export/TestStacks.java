@@ -1,8 +1,10 @@
 package org.layered.export;
 
+import org.layered.image.PixelSize;
 import org.layered.image.RgbaImage;
 import org.layered.layers.Compositor;
 import org.layered.layers.LayerStack;
+import org.layered.layers.LayerTree;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -54,6 +56,19 @@ final class TestStacks {
             out.add(new RgbaImage(w, h, px));
         }
         return new LayerStack(out, Compositor.over(out), null);
+    }
+
+    /**
+     * A result whose layer 2 was decomposed again: Layer 1, group "Layer 2" of sub-layers "a" and "b", Layer 3,
+     * with 0.5 µm pixels.
+     */
+    static LayerDocument nested(int w, int h, long seed) {
+        List<RgbaImage> l = random(w, h, 5, seed).layers();
+        LayerTree tree = new LayerTree(List.of(new LayerTree.Leaf("Layer 1", l.get(0)),
+                new LayerTree.Group("Layer 2", List.of(new LayerTree.Leaf("a", l.get(1)),
+                        new LayerTree.Leaf("b", l.get(2)))),
+                new LayerTree.Leaf("Layer 3", l.get(3))));
+        return LayerDocument.of(tree, new PixelSize(0.5, 0.5, "µm"));
     }
 
     static List<String> names(int n) {

@@ -101,11 +101,45 @@ class TiffStackWriterTest {
     @Test
     void inMemoryHyperstackHasTheSameLayout() {
         LayerStack stack = TestStacks.random(6, 4, 2, 24);
-        ImagePlus imp = TiffStackWriter.hyperstack(stack, null, "t");
+        ImagePlus imp = TiffStackWriter.hyperstack(LayerDocument.of(stack, null), "t");
         assertEquals(4, imp.getNChannels());
         assertEquals(2, imp.getNSlices());
         assertEquals("alpha", imp.getStack().getSliceLabel(imp.getStackIndex(4, 2, 1)));
         assertEquals(stack.layers().get(1).get(3, 2, 3),
                 imp.getStack().getProcessor(imp.getStackIndex(4, 2, 1)).get(3, 2));
+    }
+
+    @Test
+    void thePixelSizeIsTheCalibrationAndTheNestingComesBack() throws Exception {
+        LayerDocument doc = TestStacks.nested(9, 5, 17);
+        Path tif = dir.resolve("nested.tif");
+        new TiffStackWriter().write(doc, tif);
+        ImagePlus imp = IJ.openImage(tif.toString());
+        assertEquals(0.5, imp.getCalibration().pixelWidth, 1e-12);
+        assertEquals(0.5, imp.getCalibration().pixelHeight, 1e-12);
+        assertEquals("µm", imp.getCalibration().getUnit());
+        assertEquals(4, imp.getNSlices(), "the leaves, in order");
+        assertEquals("2.1", imp.getProp("layer.2.path"));
+        assertEquals("Layer 2", imp.getProp("group.2.name"));
+        LayerDocument back = LayerFiles.read(tif);
+        assertEquals(doc.tree(), back.tree());
+        assertEquals(doc.pixelSize(), back.pixelSize());
+        // the TIFF tags ImageJ wrote: XResolution is pixels per unit, the unit in ImageJ's description
+        ij.io.FileInfo[] info = new ij.io.TiffDecoder(dir + "/", "nested.tif").getTiffInfo();
+        assertEquals(0.5, info[0].pixelWidth, 1e-12);
+        assertTrue(info[0].description.contains("unit="), info[0].description);
+    }
+
+    @Test
+    void aHyperstackEditedByHandReadsBackFlatAndOtherImagesAreRefused() {
+        LayerDocument doc = TestStacks.nested(6, 4, 18);
+        ImagePlus imp = TiffStackWriter.hyperstack(doc, "x");
+        imp.setProp("layer.3.path", "7"); // no longer a tree
+        LayerDocument back = TiffStackWriter.document(imp);
+        assertFalse(back.tree().isNested());
+        assertEquals(doc.tree().images(), back.tree().images());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TiffStackWriter.document(IJ.createImage("rgb", "RGB", 4, 4, 1)));
+        assertTrue(e.getMessage().contains("is not a layer hyperstack"), e.getMessage());
     }
 }

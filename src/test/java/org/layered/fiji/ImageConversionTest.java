@@ -9,6 +9,7 @@ import ij.process.FloatProcessor;
 import ij.process.LUT;
 import ij.process.ShortProcessor;
 import org.junit.jupiter.api.Test;
+import org.layered.export.LayerDocument;
 import org.layered.export.TiffStackWriter;
 import org.layered.image.RgbaImage;
 import org.layered.layers.LayerStack;
@@ -149,7 +150,7 @@ class ImageConversionTest {
         byte[] px = TinyModel.image(6, 5).rgba();
         RgbaImage a = new RgbaImage(6, 5, px);
         RgbaImage b = new RgbaImage(6, 5, new byte[6 * 5 * 4]);
-        ImagePlus hs = TiffStackWriter.hyperstack(LayerStack.of(List.of(a, b), a), null, "x-layers");
+        ImagePlus hs = TiffStackWriter.hyperstack(LayerDocument.of(LayerStack.of(List.of(a, b), a), null), "x-layers");
         assertTrue(hs instanceof CompositeImage);
         assertEquals(ImageConversion.Kind.RGBA_CHANNELS, ImageConversion.kind(hs));
         hs.setPosition(3, 1, 1); // any channel: the plane is the z position
