@@ -16,6 +16,7 @@ public final class LayeredMain {
         add(new InfoCommand());
         add(new FetchCommand());
         add(new DecomposeCommand());
+        add(new RecomposeCommand());
         add(new BenchCommand());
         add(new CaptionCommand());
         add(new EngineCommand());

@@ -2,6 +2,7 @@ package org.layered.export;
 
 import org.layered.image.PixelSize;
 import org.layered.image.RgbaImage;
+import org.layered.layers.Compositor;
 import org.layered.layers.LayerTree;
 
 import java.io.BufferedOutputStream;
@@ -221,7 +222,7 @@ public final class PsdWriter implements LayerExporter {
 
     /** {@code round((c*a + 255*(255-a)) / 255)}: straight colour {@code c} with alpha {@code a} over white. */
     public static int overWhite(int c, int a) {
-        return (c * a + 255 * (255 - a) + 127) / 255;
+        return Compositor.overWhite(c, a);
     }
 
     /**

@@ -14,6 +14,7 @@ import ij.process.ImageProcessor;
 import org.layered.export.LayerDocument;
 import org.layered.export.TiffStackWriter;
 import org.layered.image.RgbaImage;
+import org.layered.layers.Compositor;
 import org.layered.layers.LayerStack;
 
 import java.awt.Color;
@@ -112,17 +113,7 @@ public final class ResultImages {
 
     /** The composite of the layers (alpha over, bottom to top) flattened onto white, as an RGB image. */
     public static ImagePlus recomposed(LayerStack stack, String title, Calibration cal) {
-        RgbaImage c = stack.composite();
-        byte[] px = c.rgba();
-        int[] rgb = new int[c.width() * c.height()];
-        for (int k = 0; k < rgb.length; k++) {
-            int a = px[4 * k + 3] & 0xFF;
-            int r = over(px[4 * k] & 0xFF, a);
-            int g = over(px[4 * k + 1] & 0xFF, a);
-            int b = over(px[4 * k + 2] & 0xFF, a);
-            rgb[k] = r << 16 | g << 8 | b;
-        }
-        ImagePlus imp = new ImagePlus(title, new ColorProcessor(c.width(), c.height(), rgb));
+        ImagePlus imp = rgb(Compositor.onWhite(stack.composite()), title);
         if (cal != null) {
             imp.setCalibration(cal);
         }
@@ -130,8 +121,14 @@ public final class ResultImages {
         return imp;
     }
 
-    private static int over(int c, int a) {
-        return (c * a + 255 * (255 - a) + 127) / 255;
+    /** The colours of an RGBA image as an RGB ImagePlus (alpha left out). */
+    static ImagePlus rgb(RgbaImage image, String title) {
+        byte[] px = image.rgba();
+        int[] rgb = new int[image.width() * image.height()];
+        for (int k = 0; k < rgb.length; k++) {
+            rgb[k] = (px[4 * k] & 0xFF) << 16 | (px[4 * k + 1] & 0xFF) << 8 | (px[4 * k + 2] & 0xFF);
+        }
+        return new ImagePlus(title, new ColorProcessor(image.width(), image.height(), rgb));
     }
 
     private static Roi coveredRoi(ByteProcessor mask) {

@@ -56,6 +56,27 @@ public final class Compositor {
         return new RgbaImage(w, h, out);
     }
 
+    /**
+     * {@code image} flattened onto white, as ImageJ shows a transparent PNG and Photoshop stores a transparent
+     * document's merged colours: {@code round((c*a + 255*(255-a)) / 255)} per colour; the result is opaque.
+     */
+    public static RgbaImage onWhite(RgbaImage image) {
+        byte[] px = image.rgba();
+        for (int i = 0; i < px.length; i += 4) {
+            int a = px[i + 3] & 0xFF;
+            for (int c = 0; c < 3; c++) {
+                px[i + c] = (byte) overWhite(px[i + c] & 0xFF, a);
+            }
+            px[i + 3] = (byte) 255;
+        }
+        return new RgbaImage(image.width(), image.height(), px);
+    }
+
+    /** Straight colour {@code c} with alpha {@code a} over white, rounded: {@code round((c*a + 255*(255-a)) / 255)}. */
+    public static int overWhite(int c, int a) {
+        return (c * a + 255 * (255 - a) + 127) / 255;
+    }
+
     private static byte to8(double v) {
         return (byte) Math.max(0, Math.min(255, (int) Math.floor(v * 255 + 0.5)));
     }

@@ -13,7 +13,6 @@ import org.layered.image.RgbaImage;
 import org.layered.testing.TinyModel;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -25,19 +24,6 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class PipelineReproducibilityTest {
     static final double LATENT_TOLERANCE = 5e-5;
-
-    private static Path goldenModel(Path dir) throws IOException {
-        for (String c : new String[] {"vae", "transformer"}) {
-            Path d = Files.createDirectories(dir.resolve(c));
-            Files.copy(TinyModel.GOLDEN.resolve(c).resolve("config.json"), d.resolve("config.json"));
-            Files.copy(TinyModel.GOLDEN.resolve(c).resolve("diffusion_pytorch_model.safetensors"),
-                    d.resolve("diffusion_pytorch_model.safetensors"));
-        }
-        Path s = Files.createDirectories(dir.resolve("scheduler"));
-        Files.copy(TinyModel.GOLDEN.resolve("scheduler/scheduler_config.json"), s.resolve("scheduler_config.json"));
-        TinyModel.writeModelIndex(dir);
-        return dir;
-    }
 
     private record Run(float[] latents, java.util.List<RgbaImage> layers) {}
 
@@ -69,7 +55,7 @@ class PipelineReproducibilityTest {
 
     @Test
     void deterministicAndWithinToleranceOfAFloat64Rerun(@TempDir Path dir) throws IOException {
-        Path model = goldenModel(dir);
+        Path model = TinyModel.golden(dir);
         Run a = run(model, Precision.FLOAT32);
         Run b = run(model, Precision.FLOAT32);
         assertArrayEquals(a.latents(), b.latents(), "float32 runs are bit-identical");

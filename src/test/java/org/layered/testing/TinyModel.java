@@ -47,6 +47,23 @@ public final class TinyModel {
         return dir;
     }
 
+    /**
+     * The golden model: the upstream-initialised tiny VAE and transformer of {@code golden/} (the weights the
+     * goldens were computed with) and the released scheduler config, in diffusers layout, without text encoder.
+     */
+    public static Path golden(Path dir) throws IOException {
+        for (String c : new String[] {"vae", "transformer"}) {
+            Path d = Files.createDirectories(dir.resolve(c));
+            Files.copy(GOLDEN.resolve(c).resolve("config.json"), d.resolve("config.json"));
+            Files.copy(GOLDEN.resolve(c).resolve("diffusion_pytorch_model.safetensors"),
+                    d.resolve("diffusion_pytorch_model.safetensors"));
+        }
+        Path s = Files.createDirectories(dir.resolve("scheduler"));
+        Files.copy(GOLDEN.resolve("scheduler/scheduler_config.json"), s.resolve("scheduler_config.json"));
+        writeModelIndex(dir);
+        return dir;
+    }
+
     private static void randomWeights(Path layout, Path out, Random random, DType storage) throws IOException {
         randomWeights(layout, out, random, storage, name -> true);
     }
