@@ -1,5 +1,6 @@
 package org.layered.cli;
 
+import org.layered.bench.AutoLayersBench;
 import org.layered.bench.LoadBench;
 import org.layered.bench.PipelineBench;
 import org.layered.bench.SoakBench;
@@ -18,13 +19,13 @@ final class BenchCommand implements CliCommand {
 
     @Override
     public String summary() {
-        return "run a benchmark (load, pipeline, soak)";
+        return "run a benchmark (load, pipeline, soak, auto-layers)";
     }
 
     @Override
     public String usage() {
         return """
-                usage: layered bench --suite load|pipeline|soak [--size-gib G] [--dir DIR]
+                usage: layered bench --suite load|pipeline|soak|auto-layers [--size-gib G] [--dir DIR]
 
                   --suite load    write synthetic bf16 and float32 checkpoints and load them each way (the old
                                   mapped route, positional reads, a Java copy out of a mapping) as bf16 and
@@ -33,6 +34,8 @@ final class BenchCommand implements CliCommand {
                                   random model: seconds per stage and step, share outside the model's tensor work
                   --suite soak    50 decompositions with the model kept loaded (as in Fiji), each saved in every
                                   format: the resident set after each run (anonymous and file-backed MiB)
+                  --suite auto-layers  the automatic layer count on synthetic stacks of known structure and on
+                                  8-layer decompositions of the tiny random model: layers kept, composite change
                   --size-gib G    checkpoint size for 'load' (default 1.0)
                   --dir DIR       scratch folder (default: the system temp folder)
                 """;
@@ -51,7 +54,9 @@ final class BenchCommand implements CliCommand {
             case "load" -> LoadBench.run(Double.parseDouble(args.string("size-gib", "1.0")), dir, out);
             case "pipeline" -> PipelineBench.run(dir, out);
             case "soak" -> SoakBench.run(dir, out);
-            default -> throw new CliArgs.UsageException("unknown suite '" + suite + "' (load, pipeline, soak)");
+            case "auto-layers" -> AutoLayersBench.run(dir, out);
+            default -> throw new CliArgs.UsageException("unknown suite '" + suite
+                    + "' (load, pipeline, soak, auto-layers)");
         }
         return 0;
     }
