@@ -8,14 +8,21 @@ import org.layered.engine.DeviceSpec;
 import org.layered.engine.Precision;
 import org.layered.engine.TensorScope;
 import org.layered.engine.TorchEngine;
+import org.layered.export.LayerDocument;
 import org.layered.export.LayerExporter;
 import org.layered.export.LayerExporters;
+import org.layered.export.LayerFiles;
 import org.layered.export.Manifest;
 import org.layered.export.OutputFolder;
 import org.layered.export.PngStackWriter;
 import org.layered.image.DecodedImage;
 import org.layered.image.ImageFileReader;
+import org.layered.image.LanczosResize;
+import org.layered.image.PixelSize;
 import org.layered.image.RgbaImage;
+import org.layered.layers.AutoLayerCount;
+import org.layered.layers.LayerStack;
+import org.layered.layers.LayerTree;
 import org.layered.pipeline.CpuTimeEstimate;
 import org.layered.pipeline.DecomposePipeline;
 import org.layered.pipeline.DecomposeSettings;
@@ -30,6 +37,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -59,7 +67,15 @@ final class DecomposeCommand implements CliCommand {
                   --frame K                frame (page) K of a multi-frame GIF or TIFF (default 1, the first)
                   --out OUTDIR             output folder: new, empty, or a previous result (replaced as a whole);
                                            other files in it make the run stop before computing
-                  --layers N               number of layers (default 4)
+                  --layer-of DIR:K         instead of --image: decompose layer K (1 = bottom; 2.1 for a sub-layer)
+                                           of the result in DIR (its layer PNGs and manifest.json, layers.ora or
+                                           layers.tif) again; OUTDIR then holds the result's
+                                           layers with layer K a group of its sub-layers (PSD layer group, ORA
+                                           nested stack, layer-K-1.png ..., the tree in manifest.json)
+                  --layers N|auto          number of layers (default 4); auto: decompose into --max-layers, then
+                                           drop layers that barely change the composite and merge near-duplicate
+                                           neighbours (each decision in manifest.json)
+                  --max-layers M           the most layers 'auto' decomposes into (default 8)
                   --resolution 640|1024    working-size bucket (default 640)
                   --steps S                denoising steps (default 50)
                   --cfg SCALE              true CFG scale (default 4.0; CFG runs when > 1 with a negative prompt)
@@ -76,7 +92,9 @@ final class DecomposeCommand implements CliCommand {
                 Writes manifest.json and, per format: png: OUTDIR/layer-1.png ... layer-N.png (straight-alpha RGBA,
                 layer-1 = bottom) and composite.png; ora: OUTDIR/layers.ora (OpenRaster, GIMP/Krita); psd:
                 OUTDIR/layers.psd (layered Photoshop file with merged image); tiff: OUTDIR/layers.tif (ImageJ
-                hyperstack, C = RGBA, Z = layers bottom to top). The result is staged in a hidden folder beside OUTDIR
+                hyperstack, C = RGBA, Z = layers bottom to top). The input's pixel size (PNG pHYs, JPEG or TIFF
+                resolution) goes into the TIFF calibration, the PSD and ORA resolution and manifest.json. The result
+                is staged in a hidden folder beside OUTDIR
                 and moved into place only when complete; a second run into the same OUTDIR stops at once (lock file
                 beside it). Progress goes to stderr. Ctrl-C stops after the current step and writes nothing (exit
                 130); a second Ctrl-C quits at once.
@@ -86,14 +104,42 @@ final class DecomposeCommand implements CliCommand {
     @Override
     public Set<String> flags() {
         return Set.of("model", "image", "out", "layers", "resolution", "steps", "cfg", "cfg-normalize", "seed",
-                "prompt", "negative-prompt", "device", "inputs", "format", "frame");
+                "prompt", "negative-prompt", "device", "inputs", "format", "frame", "max-layers", "layer-of");
+    }
+
+    /** What is decomposed: an image file, or one layer of an earlier result. */
+    private record Input(RgbaImage image, PixelSize pixelSize, String source, List<String> notes,
+            LayerDocument parent, Path parentDir, String path) {}
+
+    /** {@code --layer-of DIR:K}: the result folder or file and the layer's path. */
+    static Object[] layerOf(String value) throws CliArgs.UsageException {
+        int colon = value.lastIndexOf(':');
+        if (colon <= 0 || colon == value.length() - 1) {
+            throw new CliArgs.UsageException("--layer-of must be DIR:K (a result and a layer, 1 = bottom), got '"
+                    + value + "'");
+        }
+        String path;
+        try {
+            path = String.join(".", LayerTree.parse(value.substring(colon + 1)));
+        } catch (IllegalArgumentException e) {
+            throw new CliArgs.UsageException("--layer-of: " + e.getMessage());
+        }
+        return new Object[] {Path.of(value.substring(0, colon)), path};
     }
 
     @Override
     public int run(CliArgs args, PrintStream out, PrintStream err) throws Exception {
+        if (args.has("image") == args.has("layer-of")) {
+            throw new CliArgs.UsageException(args.has("image") ? "give --image or --layer-of, not both"
+                    : "missing required option --image (or --layer-of DIR:K)");
+        }
+        Object[] layerOf = args.has("layer-of") ? layerOf(args.required("layer-of")) : null;
         Path model = resolveModel(args.has("model") ? args.required("model") : ModelStore.defaults().defaultModel());
-        Path imageFile = args.path("image");
         Path outDir = args.path("out");
+        boolean auto = args.string("layers", "").strip().equalsIgnoreCase("auto");
+        if (args.has("max-layers") && !auto) {
+            throw new CliArgs.UsageException("--max-layers goes with --layers auto");
+        }
         DecomposeSettings settings = settings(args);
         int frame = args.integer("frame", 1, 1, Integer.MAX_VALUE);
         List<LayerExporter> exporters;
@@ -105,18 +151,24 @@ final class DecomposeCommand implements CliCommand {
         Path inputs = args.has("inputs") ? args.path("inputs") : null;
         Cancellation cancel = new Cancellation();
         try (CtrlC ctrlC = CtrlC.install(cancel, err, name())) {
-            DecodedImage input = readImage(imageFile, frame, err);
+            Input input = layerOf == null ? readInput(args.path("image"), frame, err)
+                    : layerInput((Path) layerOf[0], (String) layerOf[1]);
             RgbaImage image = input.image();
             ResolutionBucket bucket = ResolutionBucket.forImage(settings.resolution(), image.width(), image.height());
+            int layers = settings.layers() + (input.parent() == null ? 0 : input.parent().layerCount() - 1);
             // checked and locked before minutes of computing; the result is staged beside it
-            try (OutputFolder folder = OutputFolder.claim(outDir, OutputFolder.estimatedBytes(exporters,
-                    settings.layers(), bucket.width(), bucket.height()))) {
+            try (OutputFolder folder = OutputFolder.claim(outDir, OutputFolder.estimatedBytes(exporters, layers,
+                    Math.max(bucket.width(), image.width()), Math.max(bucket.height(), image.height())))) {
                 cancel.check();
-                Decomposition d = decompose(model, image, settings, inputs, folder, exporters,
-                        source(imageFile, input), input.notes(), err, cancel);
-                out.printf(Locale.ROOT, "wrote %d layers (%dx%d) to %s; composite error %.2f/255 mean, PSNR %.1f "
-                                + "dB%n", d.stack().size(), d.bucket().width(), d.bucket().height(), folder.path(),
-                        d.stack().compositeError().meanAbs(), d.stack().compositeError().psnr());
+                Result r = decompose(model, input, settings, auto, inputs, folder, exporters, err, cancel);
+                Decomposition d = r.decomposition();
+                String what = input.parent() == null ? d.stack().size() + " layers"
+                        : d.stack().size() + " sub-layers of layer " + input.path();
+                out.printf(Locale.ROOT, "wrote %s (%dx%d) to %s; composite error %.2f/255 mean, PSNR %.1f dB%s%n",
+                        what, d.bucket().width(), d.bucket().height(), folder.path(),
+                        d.stack().compositeError().meanAbs(), d.stack().compositeError().psnr(),
+                        r.auto() == null ? "" : "; automatic count: " + r.auto().layers().size() + " of "
+                                + r.auto().decisions().size() + " layers kept");
                 return 0;
             }
         } catch (Cancellation.CancelledException e) {
@@ -125,10 +177,14 @@ final class DecomposeCommand implements CliCommand {
         }
     }
 
+    /** A run's result: the decomposition as saved, and the automatic count's decisions (null when not auto). */
+    private record Result(Decomposition decomposition, AutoLayerCount.Result auto) {}
+
     /** Runs the pipeline and saves its result with a manifest that says where the input came from. */
-    private static Decomposition decompose(Path model, RgbaImage image, DecomposeSettings settings, Path inputs,
-            OutputFolder folder, List<LayerExporter> exporters, String source, List<String> notes, PrintStream err,
-            Cancellation cancel) throws IOException {
+    private static Result decompose(Path model, Input input, DecomposeSettings settings, boolean auto, Path inputs,
+            OutputFolder folder, List<LayerExporter> exporters, PrintStream err, Cancellation cancel)
+            throws IOException {
+        RgbaImage image = input.image();
         DeviceChoice choice = TorchEngine.get().choose(settings.device());
         ComputeDevice device = choice.device();
         err.println("[layered] device " + choice.summary());
@@ -143,19 +199,83 @@ final class DecomposeCommand implements CliCommand {
              TensorScope scope = TensorScope.open()) {
             GivenInputs given = inputs != null ? GivenInputs.read(inputs, device) : GivenInputs.NONE;
             Decomposition d = pipeline.run(image, settings, given, new StderrProgress(err), cancel);
-            int n = d.stack().size();
+            AutoLayerCount.Result counted = null;
+            if (auto) {
+                err.println("[layered] automatic layer count");
+                counted = AutoLayerCount.reduce(d.stack().layers());
+                d = d.withStack(LayerStack.of(counted.layers(), d.input()));
+                for (AutoLayerCount.Decision x : counted.decisions()) {
+                    err.println("[layered]   layer " + x.layer() + ": " + x.reason());
+                }
+            }
+            LayerDocument doc = document(input, d);
             boolean png = exporters.stream().anyMatch(e -> e.format().equals("png"));
             // layers_bottom_to_top: the PNG files when written, else the layer names inside the layered documents
-            List<String> order = png ? PngStackWriter.layerNames(n) : LayerExporter.defaultLayerNames(n);
+            List<String> order = png ? PngStackWriter.layerFiles(doc.tree()) : doc.leafNames();
             JsonObject manifest = Manifest.of(d, model, device.toString(), precision.name(), order);
             Manifest.deviceChoice(manifest, choice.summary());
-            manifest.addProperty("source", source);
-            if (!notes.isEmpty()) {
-                manifest.addProperty("conversion", String.join("; ", notes));
+            manifest.addProperty("source", input.source());
+            if (!input.notes().isEmpty()) {
+                manifest.addProperty("conversion", String.join("; ", input.notes()));
             }
-            folder.write(d.stack(), exporters, manifest, cancel);
-            return d;
+            if (counted != null) {
+                Manifest.autoLayers(manifest, settings.layers(), counted);
+            }
+            if (input.parent() != null) {
+                Manifest.layerOf(manifest, input.parentDir(), input.path(), input.parent().tree().node(input.path())
+                        .name());
+            }
+            Manifest.layerTree(manifest, doc.tree(), png);
+            Manifest.pixelSize(manifest, doc.pixelSize());
+            folder.write(doc, exporters, manifest, cancel);
+            return new Result(d, counted);
         }
+    }
+
+    /**
+     * What is saved: the layers at the working size with the input's pixel size scaled to it; for a layer of an
+     * earlier result, that result's layers with the layer a group of its sub-layers (resampled to the result's size
+     * when the working size differs).
+     */
+    private static LayerDocument document(Input input, Decomposition d) {
+        LayerStack stack = d.stack();
+        if (input.parent() == null) {
+            PixelSize p = input.pixelSize() == null ? null : input.pixelSize().scaled(
+                    (double) input.image().width() / d.bucket().width(),
+                    (double) input.image().height() / d.bucket().height());
+            return LayerDocument.of(stack, null).withPixelSize(p);
+        }
+        LayerDocument parent = input.parent();
+        List<RgbaImage> sub = new ArrayList<>();
+        for (RgbaImage layer : stack.layers()) {
+            sub.add(layer.width() == parent.width() && layer.height() == parent.height() ? layer
+                    : LanczosResize.resize(layer, parent.width(), parent.height()));
+        }
+        return LayerDocument.of(parent.tree().expandInto(input.path(), sub), parent.pixelSize());
+    }
+
+    private static Input readInput(Path file, int frame, PrintStream err) throws IOException,
+            CliArgs.UsageException {
+        DecodedImage d = readImage(file, frame, err);
+        return new Input(d.image(), d.pixelSize(), source(file, d), d.notes(), null, null, null);
+    }
+
+    /** Layer {@code path} of the result in {@code dir}, with its transparency. */
+    private static Input layerInput(Path dir, String path) throws IOException, CliArgs.UsageException {
+        LayerDocument parent = LayerFiles.read(dir);
+        LayerTree.Node node;
+        try {
+            node = parent.tree().node(path);
+        } catch (IllegalArgumentException e) {
+            throw new CliArgs.UsageException("--layer-of: " + e.getMessage());
+        }
+        if (!(node instanceof LayerTree.Leaf leaf)) {
+            throw new CliArgs.UsageException("--layer-of: layer " + path + " of " + dir + " was decomposed already; "
+                    + "give one of its sub-layers (" + path + ".1, ...)");
+        }
+        String source = "layer " + path + " (" + leaf.name() + ") of " + dir.toAbsolutePath().normalize() + ", "
+                + leaf.image().width() + "x" + leaf.image().height() + " RGBA";
+        return new Input(leaf.image(), parent.pixelSize(), source, List.of(), parent, dir, path);
     }
 
     /**
@@ -209,7 +329,10 @@ final class DecomposeCommand implements CliCommand {
             } catch (NumberFormatException e) {
                 throw new CliArgs.UsageException("--cfg must be a number, got '" + args.string("cfg", "") + "'");
             }
-            return new DecomposeSettings(args.integer("layers", d.layers(), 1, DecomposeSettings.MAX_LAYERS),
+            boolean auto = args.string("layers", "").strip().equalsIgnoreCase("auto");
+            int layers = auto ? args.integer("max-layers", AutoLayerCount.DEFAULT_MAX_LAYERS, 1,
+                    DecomposeSettings.MAX_LAYERS) : args.integer("layers", d.layers(), 1, DecomposeSettings.MAX_LAYERS);
+            return new DecomposeSettings(layers,
                     args.integer("resolution", d.resolution(), 640, 1024),
                     args.integer("steps", d.steps(), 1, 1000),
                     cfg, Boolean.parseBoolean(normalize), seed,

@@ -4,6 +4,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import org.layered.image.PixelSize;
+import org.layered.layers.AutoLayerCount;
 import org.layered.layers.LayerTree;
 import org.layered.pipeline.DecomposeSettings;
 import org.layered.pipeline.Decomposition;
@@ -135,6 +136,58 @@ public final class Manifest {
         } catch (RuntimeException e) {
             return null;
         }
+    }
+
+    /**
+     * Records an automatic layer count: {@code settings.layers} becomes {@code "auto"} with {@code max_layers}, and
+     * {@code auto_layers} holds the rules' thresholds and one decision per layer decomposed (layer, coverage,
+     * contribution, visible area, action, the layer of the result it became, the reason).
+     */
+    public static void autoLayers(JsonObject manifest, int maxLayers, AutoLayerCount.Result result) {
+        JsonObject settings = manifest.getAsJsonObject("settings");
+        settings.addProperty("layers", "auto");
+        settings.addProperty("max_layers", maxLayers);
+        JsonObject auto = new JsonObject();
+        auto.addProperty("decomposed_into", result.decisions().size());
+        auto.addProperty("kept", result.layers().size());
+        JsonObject rules = new JsonObject();
+        rules.addProperty("drop_below_contribution_levels", AutoLayerCount.MIN_CONTRIBUTION);
+        rules.addProperty("drop_below_visible_area", AutoLayerCount.MIN_VISIBLE_AREA);
+        rules.addProperty("visible_change_levels", AutoLayerCount.VISIBLE_LEVELS);
+        rules.addProperty("merge_min_coverage_iou", AutoLayerCount.MERGE_MIN_IOU);
+        rules.addProperty("merge_max_colour_distance_levels", AutoLayerCount.MERGE_MAX_COLOUR);
+        rules.addProperty("covered_alpha", AutoLayerCount.COVERED);
+        auto.add("rules", rules);
+        JsonArray decisions = new JsonArray();
+        for (AutoLayerCount.Decision d : result.decisions()) {
+            JsonObject o = new JsonObject();
+            o.addProperty("layer", d.layer());
+            o.addProperty("coverage", round(d.coverage()));
+            o.addProperty("contribution_levels", round(d.contribution()));
+            o.addProperty("visible_area", round(d.visibleArea()));
+            o.addProperty("action", d.action().name().toLowerCase(java.util.Locale.ROOT));
+            o.addProperty("into", d.into());
+            o.addProperty("reason", d.reason());
+            decisions.add(o);
+        }
+        auto.add("decisions", decisions);
+        manifest.add("auto_layers", auto);
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1e5) / 1e5;
+    }
+
+    /**
+     * Records that this result decomposed layer {@code path} of the result in {@code parent} again (recursive
+     * decomposition): its layers are the parent's with that layer a group of the new sub-layers.
+     */
+    public static void layerOf(JsonObject manifest, Path parent, String path, String layerName) {
+        JsonObject o = new JsonObject();
+        o.addProperty("result", parent.toAbsolutePath().normalize().toString());
+        o.addProperty("layer", path);
+        o.addProperty("name", layerName);
+        manifest.add("layer_of", o);
     }
 
     public static void write(JsonObject manifest, Path file) throws IOException {

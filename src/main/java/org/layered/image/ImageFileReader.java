@@ -93,7 +93,7 @@ public final class ImageFileReader {
                         throw new IOException(file + ": " + e.getMessage(), e);
                     }
                 }
-                return new DecodedImage(image, format, frame, frames, notes);
+                return new DecodedImage(image, format, frame, frames, notes, pixelSize(reader, k));
             } finally {
                 reader.dispose();
             }
@@ -248,6 +248,41 @@ public final class ImageFileReader {
             return t == null ? -1 : Integer.parseInt(t.getNodeValue());
         } catch (NumberFormatException e) {
             return -1;
+        }
+    }
+
+    /**
+     * The pixel size in the image's standard metadata ({@code Dimension/HorizontalPixelSize}, millimetres per pixel,
+     * which the PNG, JPEG, TIFF and BMP readers fill from the file's physical resolution), in µm below 0.1 mm and in
+     * mm above; null when the file gives none (or only an aspect ratio).
+     */
+    private static PixelSize pixelSize(ImageReader reader, int k) {
+        try {
+            IIOMetadata m = reader.getImageMetadata(k);
+            if (m == null || !m.isStandardMetadataFormatSupported()) {
+                return null;
+            }
+            Node dimension = child(m.getAsTree("javax_imageio_1.0"), "Dimension");
+            if (dimension == null) {
+                return null;
+            }
+            double w = value(child(dimension, "HorizontalPixelSize"));
+            double h = value(child(dimension, "VerticalPixelSize"));
+            if (!(w > 0) || !(h > 0) || Double.isInfinite(w) || Double.isInfinite(h)) {
+                return null;
+            }
+            return w < 0.1 ? new PixelSize(w * 1000, h * 1000, "µm") : new PixelSize(w, h, "mm");
+        } catch (IOException | RuntimeException e) {
+            return null; // metadata a reader cannot give is no reason to refuse the pixels
+        }
+    }
+
+    private static double value(Node n) {
+        Node v = n == null || n.getAttributes() == null ? null : n.getAttributes().getNamedItem("value");
+        try {
+            return v == null ? Double.NaN : Double.parseDouble(v.getNodeValue());
+        } catch (NumberFormatException e) {
+            return Double.NaN;
         }
     }
 

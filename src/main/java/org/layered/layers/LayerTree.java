@@ -184,6 +184,19 @@ public record LayerTree(List<Node> nodes) {
         return new LayerTree(replace(nodes, parse(path), 0, new Group(leaf.name(), children)));
     }
 
+    /**
+     * This tree with the leaf at {@code path} decomposed into {@code subLayers} (bottom to top), named after it:
+     * "Layer 2" becomes a group "Layer 2" of "Layer 2.1", "Layer 2.2", ...
+     */
+    public LayerTree expandInto(String path, List<RgbaImage> subLayers) {
+        String name = node(path).name();
+        List<Node> children = new ArrayList<>();
+        for (int i = 0; i < subLayers.size(); i++) {
+            children.add(new Leaf(name + "." + (i + 1), subLayers.get(i)));
+        }
+        return expand(path, children);
+    }
+
     private static List<Node> replace(List<Node> level, String[] parts, int d, Node with) {
         List<Node> out = new ArrayList<>(level);
         int k = Integer.parseInt(parts[d]) - 1;

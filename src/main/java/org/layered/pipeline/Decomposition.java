@@ -23,4 +23,9 @@ public record Decomposition(LayerStack stack, RgbaImage input, ResolutionBucket 
     public Decomposition {
         seconds = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(seconds)); // run order
     }
+
+    /** The same run with other layers, e.g. those the automatic layer count kept. */
+    public Decomposition withStack(LayerStack s) {
+        return new Decomposition(s, input, bucket, settings, prompt, captioned, cfgActive, seconds);
+    }
 }

@@ -353,4 +353,45 @@ class ImageFileReaderTest {
         }
         return rows;
     }
+
+    @Test
+    void thePhysicalPixelSizeAFileStatesComesAlong() throws Exception {
+        // PNG pHYs: 4,000,000 pixels per metre = 0.25 µm pixels (written through the PNG metadata tree)
+        Path png = dir.resolve("phys.png");
+        BufferedImage img = new BufferedImage(3, 2, BufferedImage.TYPE_INT_RGB);
+        ImageWriter w = ImageIO.getImageWritersByFormatName("png").next();
+        javax.imageio.metadata.IIOMetadata meta = w.getDefaultImageMetadata(
+                new javax.imageio.ImageTypeSpecifier(img), null);
+        javax.imageio.metadata.IIOMetadataNode root = new javax.imageio.metadata.IIOMetadataNode(
+                "javax_imageio_png_1.0");
+        javax.imageio.metadata.IIOMetadataNode phys = new javax.imageio.metadata.IIOMetadataNode("pHYs");
+        phys.setAttribute("pixelsPerUnitXAxis", "4000000");
+        phys.setAttribute("pixelsPerUnitYAxis", "2000000");
+        phys.setAttribute("unitSpecifier", "meter");
+        root.appendChild(phys);
+        meta.mergeTree("javax_imageio_png_1.0", root);
+        try (ImageOutputStream out = ImageIO.createImageOutputStream(png.toFile())) {
+            w.setOutput(out);
+            w.write(new IIOImage(img, null, meta));
+        }
+        PixelSize p = ImageFileReader.read(png).pixelSize();
+        assertNotNull(p);
+        assertEquals("µm", p.unit());
+        assertEquals(0.25, p.width(), 1e-6);
+        assertEquals(0.5, p.height(), 1e-6);
+        // ImageJ's TIFF of a calibrated image: resolution tags in centimetres
+        Path tif = dir.resolve("cal.tif");
+        ij.ImagePlus imp = ij.IJ.createImage("cal", "8-bit ramp", 4, 3, 1);
+        imp.getCalibration().pixelWidth = 0.02;
+        imp.getCalibration().pixelHeight = 0.02;
+        imp.getCalibration().setUnit("cm");
+        assertTrue(new ij.io.FileSaver(imp).saveAsTiff(tif.toString()));
+        PixelSize t = ImageFileReader.read(tif).pixelSize();
+        assertNotNull(t);
+        assertEquals(0.2, t.width() * t.millimetresPerUnit(), 1e-6);
+        // a PNG without pHYs states none
+        Path plain = dir.resolve("plain.png");
+        ImageIO.write(img, "png", plain.toFile());
+        assertNull(ImageFileReader.read(plain).pixelSize());
+    }
 }
