@@ -28,6 +28,7 @@ import org.layered.pipeline.DecomposePipeline;
 import org.layered.pipeline.DecomposeSettings;
 import org.layered.pipeline.Decomposition;
 import org.layered.pipeline.GivenInputs;
+import org.layered.pipeline.ProgressClock;
 import org.layered.pipeline.ProgressListener;
 import org.layered.pipeline.ResolutionBucket;
 import org.layered.store.ModelStore;
@@ -343,10 +344,10 @@ final class DecomposeCommand implements CliCommand {
         }
     }
 
-    /** One line per stage and per step on stderr. */
+    /** One line per stage and per step on stderr, with the time elapsed and, while denoising, the time left. */
     private static final class StderrProgress implements ProgressListener {
         private final PrintStream err;
-        private long stepStart = System.nanoTime();
+        private final ProgressClock clock = new ProgressClock();
 
         StderrProgress(PrintStream err) {
             this.err = err;
@@ -354,15 +355,14 @@ final class DecomposeCommand implements CliCommand {
 
         @Override
         public void stage(String name) {
-            err.println("[layered] " + name);
-            stepStart = System.nanoTime();
+            clock.stage();
+            err.println("[layered] " + name + " (" + clock.elapsedText() + ")");
         }
 
         @Override
         public void step(int step, int total) {
-            long now = System.nanoTime();
-            err.printf(Locale.ROOT, "[layered] step %d/%d (%.2f s)%n", step, total, (now - stepStart) / 1e9);
-            stepStart = now;
+            double took = clock.step(step, total);
+            err.printf(Locale.ROOT, "[layered] %s (%.2f s)%n", clock.stepText(step, total), took);
         }
     }
 

@@ -22,8 +22,6 @@ import java.util.function.BooleanSupplier;
 public final class ModelDownload {
     /** The menu command, as named in messages. */
     public static final String MENU = "Plugins > Layered > Download Model...";
-    /** The command line equivalent, as named in messages. */
-    public static final String CLI = "java -jar layered.jar fetch";
 
     private ModelDownload() {}
 
@@ -206,14 +204,10 @@ public final class ModelDownload {
 
     /** A store message for ImageJ users: one line, command-line advice replaced by the menu command. */
     public static String message(ModelStoreException e) {
-        String m = Messages.forImageJ(e.getMessage());
-        return m.replace("'layered fetch", MENU + " or '" + CLI);
+        return Messages.forImageJ(e.getMessage());
     }
 
-    /**
-     * The one-line message for a missing model, naming the menu command and the command line, with the download
-     * size when known.
-     */
+    /** The one-line message for a missing model, naming the menu command, with the download size when known. */
     public static String notFound(ModelNotFoundException e) {
         if (!e.isDownloadable()) {
             return Messages.forImageJ(e.getMessage());
@@ -229,12 +223,7 @@ public final class ModelDownload {
         if (e.downloadBytes().isPresent()) {
             b.append(" (").append(Sizes.si(e.downloadBytes().getAsLong())).append(')');
         }
-        b.append(" with ").append(MENU).append(" (model=").append(e.ref()).append(") or '").append(CLI)
-                .append(" --model ").append(repo);
-        if (rev != null) {
-            b.append(" --revision ").append(rev);
-        }
-        return b.append('\'').toString();
+        return b.append(" with ").append(MENU).append(" (model=").append(e.ref()).append(')').toString();
     }
 
     /** The question asked before downloading a missing model. */

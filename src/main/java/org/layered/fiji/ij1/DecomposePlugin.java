@@ -11,6 +11,7 @@ import org.layered.fiji.DecomposeOptions;
 import org.layered.fiji.ImageConversion;
 import org.layered.fiji.Ij1Progress;
 import org.layered.fiji.MacroOptions;
+import org.layered.fiji.Messages;
 import org.layered.fiji.ModelLocator;
 import org.layered.fiji.PipelineDecomposer;
 import org.layered.fiji.ResultDisplay;
@@ -71,7 +72,7 @@ public class DecomposePlugin implements PlugIn {
                 : ModelLocator.defaults();
         // a person is warned (and asked) before a run that would take hours on the CPU; a macro gets a Log line
         RunCheck check = interactive ? RunCheck.asking(IJ::log, q -> IJ.showMessageWithCancel(
-                "Layered: slow on the CPU", q)) : RunCheck.logging(IJ::log);
+                "Layered: slow on the CPU", Messages.wrap(q, Messages.DIALOG_WIDTH))) : RunCheck.logging(IJ::log);
         DecomposeJob job = new DecomposeJob(options, new PipelineDecomposer(locator).withCheck(check), IJ::log);
         try {
             job.checkedSettings(null);

@@ -7,6 +7,7 @@ import ij.plugin.PlugIn;
 import org.layered.fiji.DecomposeException;
 import org.layered.fiji.Ij1Download;
 import org.layered.fiji.MacroOptions;
+import org.layered.fiji.Messages;
 import org.layered.fiji.ModelDownload;
 import org.layered.store.FetchPlan;
 import org.layered.store.ModelNotFoundException;
@@ -89,7 +90,7 @@ public class DownloadModelPlugin implements PlugIn {
                 IJ.showStatus("Layered: asking the hub about " + ref + "...");
                 FetchPlan plan = ModelDownload.plan(store, ref);
                 if (!plan.isComplete() && !IJ.showMessageWithCancel("Layered: Download Model",
-                        ModelDownload.question(plan))) {
+                        Messages.wrap(ModelDownload.question(plan), Messages.DIALOG_WIDTH))) {
                     IJ.showStatus("");
                     return;
                 }
@@ -129,9 +130,9 @@ public class DownloadModelPlugin implements PlugIn {
      * shows the plan and downloads with the same progress as this command.
      */
     static boolean offer(ModelNotFoundException missing, ModelStore store) throws DecomposeException {
-        if (!IJ.showMessageWithCancel("Layered: model not found", ModelDownload.offer(missing) + "\n\n"
-                + "It goes into " + ModelDownload.destination(store) + ".\nYou can also download it later with "
-                + ModelDownload.MENU)) {
+        if (!IJ.showMessageWithCancel("Layered: model not found", Messages.wrap(ModelDownload.offer(missing)
+                + "\n\nIt goes into " + ModelDownload.destination(store) + ".\nYou can also download it later with "
+                + ModelDownload.MENU, Messages.DIALOG_WIDTH))) {
             return false;
         }
         String ref = missing.ref().toString();

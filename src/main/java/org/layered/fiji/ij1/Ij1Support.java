@@ -36,7 +36,7 @@ final class Ij1Support {
         IJ.log("Layered: error: " + m);
         IJ.showStatus("Layered: " + m);
         if (IJ.getInstance() != null && !GraphicsEnvironment.isHeadless()) {
-            IJ.error("Layered", m);
+            IJ.error("Layered", Messages.wrap(m, Messages.DIALOG_WIDTH));
         } else {
             Macro.abort();
         }

@@ -11,6 +11,7 @@ import org.layered.engine.install.EngineSetup;
 import org.layered.fiji.GpuSetup;
 import org.layered.fiji.Ij1Download;
 import org.layered.fiji.MacroOptions;
+import org.layered.fiji.Messages;
 import org.layered.store.ModelStoreException;
 
 import java.nio.file.Path;
@@ -120,7 +121,8 @@ public class SetUpGpuPlugin implements PlugIn {
         }
         if (!plan.installed()) {
             IJ.log("Layered: " + plan.summary());
-            if (interactive && !IJ.showMessageWithCancel("Layered: Set Up GPU", GpuSetup.question(plan))) {
+            if (interactive && !IJ.showMessageWithCancel("Layered: Set Up GPU",
+                    Messages.wrap(GpuSetup.question(plan), Messages.DIALOG_WIDTH))) {
                 return;
             }
         }
@@ -146,7 +148,8 @@ public class SetUpGpuPlugin implements PlugIn {
         IJ.log(message);
         IJ.showStatus(message);
         if (interactive) {
-            IJ.showMessage("Layered: Set Up GPU", message.replaceFirst("^Layered: ", ""));
+            IJ.showMessage("Layered: Set Up GPU", Messages.wrap(message.replaceFirst("^Layered: ", ""),
+                    Messages.DIALOG_WIDTH));
         }
     }
 }

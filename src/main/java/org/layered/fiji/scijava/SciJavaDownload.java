@@ -1,6 +1,7 @@
 package org.layered.fiji.scijava;
 
 import org.layered.fiji.DecomposeException;
+import org.layered.fiji.Messages;
 import org.layered.fiji.ModelDownload;
 import org.layered.store.DownloadProgress;
 import org.layered.store.FetchPlan;
@@ -113,7 +114,7 @@ final class SciJavaDownload implements DownloadProgress {
 
     /** Asks a person to confirm (OK/Cancel); true when confirmed. */
     static boolean confirm(UIService ui, String title, String question) {
-        return ui.showDialog(question, title, DialogPrompt.MessageType.QUESTION_MESSAGE,
+        return ui.showDialog(Messages.wrap(question, Messages.DIALOG_WIDTH), title, DialogPrompt.MessageType.QUESTION_MESSAGE,
                 DialogPrompt.OptionType.OK_CANCEL_OPTION) == DialogPrompt.Result.OK_OPTION;
     }
 

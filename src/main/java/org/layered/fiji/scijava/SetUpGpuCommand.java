@@ -167,7 +167,8 @@ public class SetUpGpuCommand extends ContextCommand {
             status.showStatus("Layered: " + message);
         }
         if (interactive) {
-            ui.showDialog(message, "Layered: Set Up GPU", DialogPrompt.MessageType.INFORMATION_MESSAGE);
+            ui.showDialog(Messages.wrap(message, Messages.DIALOG_WIDTH), "Layered: Set Up GPU",
+                    DialogPrompt.MessageType.INFORMATION_MESSAGE);
         }
     }
 

@@ -107,7 +107,7 @@ class DownloadModelPluginTest {
                 .orElseThrow(() -> new AssertionError(out));
         assertTrue(line.contains("model Nobody/NoSuchModel not found"), line);
         assertTrue(line.contains("Plugins > Layered > Download Model..."), line);
-        assertTrue(line.contains("'java -jar layered.jar fetch --model Nobody/NoSuchModel'"), line);
+        assertFalse(line.contains("layered.jar") || line.contains("--model"), "no command-line advice: " + line);
         assertFalse(out.contains("\tat ") || out.contains("Exception"), out);
         assertTrue(hub.log.isEmpty(), "no download without asking");
     }
