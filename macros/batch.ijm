@@ -1,4 +1,4 @@
-// Layered: decompose every image of a folder (Plugins > Layered > Decompose Folder).
+// Layered: decompose every image of a folder (Plugins > Layered > Decompose Folder...).
 //
 // Each image plane goes to <output>/<name>/ (stacks: <name>-z1/, <name>-z2/, ...): layer files in the chosen
 // formats and manifest.json, written last. Running the macro again skips what is done, so a killed job
@@ -17,6 +17,6 @@ if (output == "")
     output = getDirectory("Choose the output folder");
 setBatchMode(true);
 defaults = "shard=[] model=[] layers=4 resolution=640 steps=50 cfg=4 cfg_normalize=true seed=[] prompt=[]"
-    + " negative=[] device=auto inputs=[] original_size=false formats=png";
-run("Decompose Folder", args + " folder=[" + folder + "] output=[" + output + "] " + defaults);
+    + " negative=[] device=auto inputs=[] original_size=false formats=png max_layers=8";
+run("Decompose Folder...", args + " folder=[" + folder + "] output=[" + output + "] " + defaults);
 print("Layered: batch finished: " + folder + " -> " + output);

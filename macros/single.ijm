@@ -1,4 +1,4 @@
-// Layered: decompose one image into RGBA layers (Plugins > Layered > Decompose).
+// Layered: decompose one image into RGBA layers (Plugins > Layered > Decompose...).
 //
 // In Fiji or ImageJ: open an image, then run this macro (Plugins > Macros > Run...).
 // Headless or from a script, give the image file and any Decompose options as the macro argument, e.g.
@@ -15,9 +15,11 @@ if (nImages == 0)
 source = getTitle();
 
 defaults = "model=[] layers=4 resolution=640 steps=50 cfg=4 cfg_normalize=true seed=[] prompt=[] negative=[]"
-    + " device=auto inputs=[] hyperstack=true layer_images=false original_size=false output=[] formats=png";
-// model=[]: the default model from the model cache; seed=[]: random (recorded); prompt=[]: automatic caption
-run("Decompose", args + " " + defaults);
+    + " device=auto inputs=[] hyperstack=true layer_images=false original_size=false output=[] formats=png"
+    + " max_layers=8 rois=false";
+// model=[]: the default model from the model cache; seed=[]: random (recorded); prompt=[]: automatic caption;
+// layers=auto keeps the layers that matter of max_layers; rois=true puts each layer's region in the ROI Manager
+run("Decompose...", args + " " + defaults);
 
 // The result is the active image: 8-bit, C = red, green, blue, alpha; Z = layers (Z=1 is the bottom layer).
 result = getTitle();

@@ -17,7 +17,6 @@ import org.layered.export.OutputFolder;
 import org.layered.export.PngStackWriter;
 import org.layered.image.DecodedImage;
 import org.layered.image.ImageFileReader;
-import org.layered.image.LanczosResize;
 import org.layered.image.PixelSize;
 import org.layered.image.RgbaImage;
 import org.layered.layers.AutoLayerCount;
@@ -38,7 +37,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -246,13 +244,7 @@ final class DecomposeCommand implements CliCommand {
                     (double) input.image().height() / d.bucket().height());
             return LayerDocument.of(stack, null).withPixelSize(p);
         }
-        LayerDocument parent = input.parent();
-        List<RgbaImage> sub = new ArrayList<>();
-        for (RgbaImage layer : stack.layers()) {
-            sub.add(layer.width() == parent.width() && layer.height() == parent.height() ? layer
-                    : LanczosResize.resize(layer, parent.width(), parent.height()));
-        }
-        return LayerDocument.of(parent.tree().expandInto(input.path(), sub), parent.pixelSize());
+        return LayerDocument.nested(input.parent(), input.path(), stack.layers());
     }
 
     private static Input readInput(Path file, int frame, PrintStream err) throws IOException,

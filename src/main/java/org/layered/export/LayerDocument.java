@@ -1,5 +1,6 @@
 package org.layered.export;
 
+import org.layered.image.LanczosResize;
 import org.layered.image.PixelSize;
 import org.layered.image.RgbaImage;
 import org.layered.layers.LayerStack;
@@ -49,6 +50,20 @@ public record LayerDocument(LayerTree tree, RgbaImage composite, PixelSize pixel
     /** A document of {@code tree}, composited here. */
     public static LayerDocument of(LayerTree tree, PixelSize pixelSize) {
         return new LayerDocument(tree, null, pixelSize);
+    }
+
+    /**
+     * {@code parent} with its layer {@code path} decomposed into {@code subLayers} (bottom to top): a group of them
+     * named after the layer ({@link LayerTree#expandInto}); sub-layers of another size (the working size of the
+     * run) are resampled to the parent's (premultiplied Lanczos).
+     */
+    public static LayerDocument nested(LayerDocument parent, String path, List<RgbaImage> subLayers) {
+        List<RgbaImage> sized = new ArrayList<>(subLayers.size());
+        for (RgbaImage l : subLayers) {
+            sized.add(l.width() == parent.width() && l.height() == parent.height() ? l
+                    : LanczosResize.resize(l, parent.width(), parent.height()));
+        }
+        return of(parent.tree().expandInto(path, sized), parent.pixelSize());
     }
 
     public LayerDocument withPixelSize(PixelSize p) {

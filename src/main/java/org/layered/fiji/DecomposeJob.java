@@ -3,12 +3,15 @@ package org.layered.fiji;
 import com.google.gson.JsonObject;
 import ij.ImagePlus;
 import ij.measure.Calibration;
+import org.layered.export.LayerDocument;
 import org.layered.export.LayerExporter;
 import org.layered.export.Manifest;
 import org.layered.export.OutputFolder;
 import org.layered.export.PngStackWriter;
 import org.layered.image.LanczosResize;
+import org.layered.image.PixelSize;
 import org.layered.image.RgbaImage;
+import org.layered.layers.AutoLayerCount;
 import org.layered.layers.LayerStack;
 import org.layered.engine.Cancellation;
 import org.layered.pipeline.DecomposeSettings;
@@ -36,6 +39,9 @@ public final class DecomposeJob {
     private static final List<String> STAGES = List.of("preprocess", "caption", "encode prompt", "encode image", "noise",
             "denoise", "decode layers", "composite");
 
+    /** The command's name in macros (its menu label). */
+    public static final String MENU_LABEL = "Decompose...";
+
     private final DecomposeOptions options;
     private final Decomposer decomposer;
     private final Consumer<String> log;
@@ -60,10 +66,12 @@ public final class DecomposeJob {
      * @param savedTo     the folder the formats went to, or null
      * @param saveError   why saving failed (one line naming the file and the cause), or null; the result is
      *                    complete either way and should be shown
+     * @param auto        what the automatic layer count kept, dropped and merged, or null for a fixed count
      */
     public record Outcome(ImageConversion.InputPlane input, Decomposer.Run run, LayerStack output,
             List<LayerStats> stats, String info, Calibration calibration, ImagePlus hyperstack,
-            List<ImagePlus> layerImages, ImagePlus recomposed, Path savedTo, String saveError) {
+            List<ImagePlus> layerImages, ImagePlus recomposed, Path savedTo, String saveError,
+            AutoLayerCount.Result auto) {
         public Decomposition decomposition() {
             return run.decomposition();
         }
@@ -85,11 +93,27 @@ public final class DecomposeJob {
         }
     }
 
+    /**
+     * A layer of an earlier result decomposed again (recursive decomposition): the result's layers, and the path of
+     * the layer. What is saved is that result with the layer a group of its sub-layers.
+     */
+    public record Nesting(LayerDocument parent, String path) {}
+
     /** Decomposes {@code input}, saving into {@code <output>/<input name>/} when an output folder is set. */
     public Outcome run(ImageConversion.InputPlane input, ProgressListener progress, Cancellation cancel)
             throws DecomposeException {
+        return run(input, null, progress, cancel);
+    }
+
+    /** The same for a layer of an earlier result ({@code nesting}, or null for a plain image). */
+    public Outcome run(ImageConversion.InputPlane input, Nesting nesting, ProgressListener progress,
+            Cancellation cancel) throws DecomposeException {
         Path dir = options.output().isEmpty() ? null : Path.of(options.output()).resolve(input.name());
-        return run(input, null, dir, progress, cancel);
+        DecomposeSettings settings = checkedSettings(null);
+        List<LayerExporter> exporters = dir == null ? List.of() : exporters();
+        try (OutputFolder folder = dir == null ? null : claim(dir, exporters, settings, input, nesting)) {
+            return run(input, settings, folder, exporters, nesting, progress, cancel);
+        }
     }
 
     /**
@@ -105,17 +129,18 @@ public final class DecomposeJob {
             Cancellation cancel) throws DecomposeException {
         DecomposeSettings settings = checkedSettings(seedOverride);
         List<LayerExporter> exporters = saveDir == null ? List.of() : exporters();
-        try (OutputFolder folder = saveDir == null ? null : claim(saveDir, exporters, settings, input)) {
-            return run(input, settings, folder, exporters, progress, cancel);
+        try (OutputFolder folder = saveDir == null ? null : claim(saveDir, exporters, settings, input, null)) {
+            return run(input, settings, folder, exporters, null, progress, cancel);
         }
     }
 
     /** The save folder, checked before computing; sized for the output the options ask for. */
     private OutputFolder claim(Path saveDir, List<LayerExporter> exporters, DecomposeSettings settings,
-            ImageConversion.InputPlane input) throws DecomposeException {
+            ImageConversion.InputPlane input, Nesting nesting) throws DecomposeException {
         int w = input.width();
         int h = input.height();
-        if (!options.originalSize()) {
+        int layers = settings.layers() + (nesting == null ? 0 : nesting.parent().layerCount() - 1);
+        if (!options.originalSize() && nesting == null) {
             try {
                 ResolutionBucket b = ResolutionBucket.forImage(settings.resolution(), w, h);
                 w = b.width();
@@ -125,21 +150,36 @@ public final class DecomposeJob {
             }
         }
         try {
-            return OutputFolder.claim(saveDir, OutputFolder.estimatedBytes(exporters, settings.layers(), w, h));
+            return OutputFolder.claim(saveDir, OutputFolder.estimatedBytes(exporters, layers, w, h));
         } catch (IOException e) {
             throw new DecomposeException("cannot save there, so nothing was computed: " + Messages.forImageJ(e), e);
         }
     }
 
     private Outcome run(ImageConversion.InputPlane input, DecomposeSettings settings, OutputFolder folder,
-            List<LayerExporter> exporters, ProgressListener progress, Cancellation cancel) throws DecomposeException {
+            List<LayerExporter> exporters, Nesting nesting, ProgressListener progress, Cancellation cancel)
+            throws DecomposeException {
+        Citation.logOnce(log);
         if (!input.conversion().isEmpty()) {
             log.accept("Layered: " + input.name() + ": " + input.conversion());
         }
         long start = System.nanoTime();
         Decomposer.Run run = decomposer.decompose(input.image(), options, settings, progress, cancel);
-        Decomposition d = run.decomposition();
         cancel.check();
+        AutoLayerCount.Result auto = null;
+        if (options.autoLayers()) {
+            progress.stage("automatic layer count");
+            Decomposition d = run.decomposition();
+            auto = AutoLayerCount.reduce(d.stack().layers());
+            run = run.withDecomposition(d.withStack(LayerStack.of(auto.layers(), d.input())));
+            log.accept("Layered: " + input.name() + ": automatic layer count: " + auto.layers().size() + " of "
+                    + auto.decisions().size() + " layers kept");
+            for (AutoLayerCount.Decision x : auto.decisions()) {
+                log.accept("Layered:   decomposed layer " + x.layer() + ": " + x.reason());
+            }
+            cancel.check();
+        }
+        Decomposition d = run.decomposition();
 
         LayerStack output = d.stack();
         if (options.originalSize() && (d.bucket().width() != input.width()
@@ -156,7 +196,7 @@ public final class DecomposeJob {
         int outH = output.layers().get(0).height();
         Calibration cal = ResultImages.scaled(input.calibration(), input.width(), input.height(), outW, outH);
         List<LayerStats> stats = LayerStats.of(output.layers());
-        String info = info(input, run, output, seconds);
+        String info = info(input, run, output, seconds, auto, cal);
         String title = input.name() + "-layers";
 
         ImagePlus hyperstack = options.hyperstack() ? ResultImages.hyperstack(output, title, cal, info,
@@ -172,7 +212,10 @@ public final class DecomposeJob {
             cancel.check();
             progress.stage("save");
             try {
-                folder.write(output, exporters, manifest(input, run, output), cancel);
+                LayerDocument document = nesting == null
+                        ? LayerDocument.of(output, null).withPixelSize(pixelSize(cal))
+                        : LayerDocument.nested(nesting.parent(), nesting.path(), output.layers());
+                folder.write(document, exporters, manifest(input, run, output, document, auto, nesting), cancel);
                 saved = folder.path();
                 log.accept("Layered: " + input.name() + ": saved " + options.formats() + " to " + saved);
             } catch (Cancellation.CancelledException e) {
@@ -183,7 +226,12 @@ public final class DecomposeJob {
             }
         }
         return new Outcome(input, run, output, stats, info, cal, hyperstack, layerImages, recomposed, saved,
-                saveError);
+                saveError, auto);
+    }
+
+    /** The pixel size of a calibration, or null when it is uncalibrated. */
+    static PixelSize pixelSize(Calibration cal) {
+        return cal != null && cal.scaled() ? new PixelSize(cal.pixelWidth, cal.pixelHeight, cal.getUnit()) : null;
     }
 
     private List<LayerExporter> exporters() throws DecomposeException {
@@ -194,11 +242,15 @@ public final class DecomposeJob {
         }
     }
 
-    /** The manifest of a saved result: the pipeline's, plus where the input came from and the output size. */
-    JsonObject manifest(ImageConversion.InputPlane input, Decomposer.Run run, LayerStack output) {
+    /**
+     * The manifest of a saved result: the pipeline's, plus where the input came from, the output size, the layer
+     * tree and pixel size, and the automatic count's decisions.
+     */
+    JsonObject manifest(ImageConversion.InputPlane input, Decomposer.Run run, LayerStack output,
+            LayerDocument document, AutoLayerCount.Result auto, Nesting nesting) {
         Decomposition d = run.decomposition();
         boolean png = options.formats().contains("png");
-        List<String> layerFiles = png ? PngStackWriter.layerNames(output.size()) : layerNames(output.size());
+        List<String> layerFiles = png ? PngStackWriter.layerFiles(document.tree()) : document.leafNames();
         JsonObject m = Manifest.of(d, run.modelDir(), run.device(), run.precision(), layerFiles);
         Manifest.deviceChoice(m, run.deviceChoice());
         m.addProperty("source", input.source());
@@ -211,20 +263,29 @@ public final class DecomposeJob {
         size.addProperty("height", output.layers().get(0).height());
         size.addProperty("resampled_to_input", options.originalSize());
         m.add("output_size", size);
+        if (auto != null) {
+            Manifest.autoLayers(m, options.maxLayers(), auto);
+        }
+        if (nesting != null) {
+            m.add("layer_of", layerOf(nesting, input));
+        }
+        Manifest.layerTree(m, document.tree(), png);
+        Manifest.pixelSize(m, document.pixelSize());
         m.addProperty("plugin_version", version());
         return m;
     }
 
-    private static List<String> layerNames(int n) {
-        List<String> out = new ArrayList<>();
-        for (int i = 1; i <= n; i++) {
-            out.add("Layer " + i);
-        }
-        return out;
+    private static JsonObject layerOf(Nesting nesting, ImageConversion.InputPlane input) {
+        JsonObject o = new JsonObject();
+        o.addProperty("result", input.source());
+        o.addProperty("layer", nesting.path());
+        o.addProperty("name", nesting.parent().tree().node(nesting.path()).name());
+        return o;
     }
 
     /** The Info text of the result: everything needed to reproduce or judge it. */
-    String info(ImageConversion.InputPlane input, Decomposer.Run run, LayerStack output, double seconds) {
+    String info(ImageConversion.InputPlane input, Decomposer.Run run, LayerStack output, double seconds,
+            AutoLayerCount.Result auto, Calibration cal) {
         Decomposition d = run.decomposition();
         DecomposeSettings s = d.settings();
         StringBuilder b = new StringBuilder();
@@ -235,6 +296,18 @@ public final class DecomposeJob {
         }
         b.append("Layers: ").append(output.size()).append(" (Z=1 bottom ... Z=").append(output.size())
                 .append(" top); channels red, green, blue, alpha (straight alpha)\n");
+        if (auto != null) {
+            b.append("Layer count: automatic, ").append(auto.layers().size()).append(" of ")
+                    .append(auto.decisions().size()).append(" decomposed (max_layers=").append(options.maxLayers())
+                    .append(")\n");
+            for (AutoLayerCount.Decision x : auto.decisions()) {
+                b.append("  decomposed layer ").append(x.layer()).append(": ").append(x.reason()).append('\n');
+            }
+        }
+        PixelSize px = pixelSize(cal);
+        if (px != null) {
+            b.append("Pixel size: ").append(px).append(" (the input's, scaled to these layers)\n");
+        }
         b.append("Model: ").append(run.model()).append('\n');
         b.append("Device: ").append(run.deviceChoice()).append(", ").append(run.precision()).append('\n');
         b.append("Resolution: ").append(s.resolution()).append(" (working size ").append(d.bucket().width())
@@ -269,7 +342,7 @@ public final class DecomposeJob {
             b.append(String.format(Locale.ROOT, " %s %.1f s;", e.getKey(), e.getValue()));
         }
         b.append(String.format(Locale.ROOT, " total %.1f s%n", seconds));
-        b.append("Macro: run(\"Decompose\", \"").append(options.withSeed(String.valueOf(s.seed())).toMacroString()
+        b.append("Macro: run(\"").append(MENU_LABEL).append("\", \"").append(options.withSeed(String.valueOf(s.seed())).toMacroString()
                 .replace("\\", "\\\\").replace("\"", "\\\"")).append("\");\n");
         return b.toString();
     }

@@ -4,6 +4,7 @@ import org.layered.engine.DeviceMenu;
 import org.layered.engine.DeviceSpec;
 import org.layered.export.LayerExporter;
 import org.layered.export.LayerExporters;
+import org.layered.layers.AutoLayerCount;
 import org.layered.pipeline.DecomposeSettings;
 
 import java.nio.file.Path;
@@ -13,12 +14,12 @@ import java.util.Locale;
 
 /**
  * Everything a user sets for one decomposition, under the keys shared by the macro language
- * ({@code run("Decompose", "layers=4 steps=50 ...")}), the ImageJ 1.x dialog, the SciJava command's parameters
+ * ({@code run("Decompose...", "layers=4 steps=50 ...")}), the ImageJ 1.x dialog, the SciJava command's parameters
  * (same names) and the batch command. Defaults are the official ones (4 layers, 640, 50 steps, CFG 4 with
  * normalisation, negative prompt " ").
  *
  * @param model        model folder or model id; blank = the default model from the model store
- * @param layers       number of RGBA layers (1..20)
+ * @param layers       number of RGBA layers (1..20) when not automatic
  * @param resolution   640 or 1024
  * @param steps        denoising steps
  * @param cfg          true CFG scale (CFG runs when > 1)
@@ -33,10 +34,16 @@ import java.util.Locale;
  * @param originalSize resample the layers to the input's size (premultiplied) instead of the working size
  * @param output       folder to save into (one sub-folder per image); blank = do not save
  * @param formats      comma-separated export formats: png, ora, psd, tiff
+ * @param autoLayers   {@code layers=auto}: decompose into {@code maxLayers} and keep the layers that matter
+ *                     ({@link AutoLayerCount})
+ * @param maxLayers    the most layers an automatic count decomposes into
+ * @param rois         add each layer's region (alpha &ge; 128) to the ROI Manager as {@code layer-k} and its
+ *                     outline to the input image's overlay
  */
 public record DecomposeOptions(String model, int layers, int resolution, int steps, double cfg,
         boolean cfgNormalize, String seed, String prompt, String negative, String device, String inputs,
-        boolean hyperstack, boolean layerImages, boolean originalSize, String output, String formats) {
+        boolean hyperstack, boolean layerImages, boolean originalSize, String output, String formats,
+        boolean autoLayers, int maxLayers, boolean rois) {
 
     public static final String MODEL = "model";
     public static final String LAYERS = "layers";
@@ -55,10 +62,15 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
     public static final String ORIGINAL_SIZE = "original_size";
     public static final String OUTPUT = "output";
     public static final String FORMATS = "formats";
+    /** The value of {@link #LAYERS} for the automatic layer count. */
+    public static final String AUTO = "auto";
+    public static final String MAX_LAYERS = "max_layers";
+    public static final String ROIS = "rois";
 
     /** Every key, in the order they are recorded. */
     public static final List<String> KEYS = List.of(MODEL, LAYERS, RESOLUTION, STEPS, CFG, CFG_NORMALIZE, SEED,
-            PROMPT, NEGATIVE, DEVICE, INPUTS, HYPERSTACK, LAYER_IMAGES, ORIGINAL_SIZE, OUTPUT, FORMATS);
+            PROMPT, NEGATIVE, DEVICE, INPUTS, HYPERSTACK, LAYER_IMAGES, ORIGINAL_SIZE, OUTPUT, FORMATS, MAX_LAYERS,
+            ROIS);
 
     public DecomposeOptions {
         model = clean(model);
@@ -70,6 +82,18 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
         inputs = clean(inputs);
         output = clean(output);
         formats = clean(formats).isEmpty() ? "png" : clean(formats).toLowerCase(Locale.ROOT);
+        if (maxLayers < 1 || maxLayers > DecomposeSettings.MAX_LAYERS) {
+            throw new IllegalArgumentException(MAX_LAYERS + " must be between 1 and " + DecomposeSettings.MAX_LAYERS
+                    + ", got " + maxLayers);
+        }
+    }
+
+    /** Options with a fixed layer count and no ROIs (the automatic count's maximum at its default). */
+    public DecomposeOptions(String model, int layers, int resolution, int steps, double cfg, boolean cfgNormalize,
+            String seed, String prompt, String negative, String device, String inputs, boolean hyperstack,
+            boolean layerImages, boolean originalSize, String output, String formats) {
+        this(model, layers, resolution, steps, cfg, cfgNormalize, seed, prompt, negative, device, inputs, hyperstack,
+                layerImages, originalSize, output, formats, false, AutoLayerCount.DEFAULT_MAX_LAYERS, false);
     }
 
     private static String clean(String s) {
@@ -89,9 +113,10 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
      * @throws IllegalArgumentException naming the key, for a malformed value
      */
     public static DecomposeOptions parse(MacroOptions o, DecomposeOptions base) {
+        boolean auto = o.has(LAYERS) ? o.string(LAYERS, "").strip().equalsIgnoreCase(AUTO) : base.autoLayers();
         return new DecomposeOptions(
                 o.string(MODEL, base.model()),
-                o.integer(LAYERS, base.layers(), 1, DecomposeSettings.MAX_LAYERS),
+                auto ? base.layers() : o.integer(LAYERS, base.layers(), 1, DecomposeSettings.MAX_LAYERS),
                 resolution(o.string(RESOLUTION, String.valueOf(base.resolution()))),
                 o.integer(STEPS, base.steps(), 1, 1000),
                 o.number(CFG, base.cfg()),
@@ -105,7 +130,10 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
                 o.bool(LAYER_IMAGES, base.layerImages()),
                 o.bool(ORIGINAL_SIZE, base.originalSize()),
                 o.string(OUTPUT, base.output()),
-                o.string(FORMATS, base.formats()));
+                o.string(FORMATS, base.formats()),
+                auto,
+                o.integer(MAX_LAYERS, base.maxLayers(), 1, DecomposeSettings.MAX_LAYERS),
+                o.bool(ROIS, base.rois()));
     }
 
     /** {@link #parse(MacroOptions, DecomposeOptions)} over the defaults. */
@@ -130,7 +158,7 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
      */
     public DecomposeSettings settings(Long seedOverride) {
         Long s = seedOverride != null ? seedOverride : parsedSeed();
-        return new DecomposeSettings(layers, resolution, steps, cfg, cfgNormalize, s,
+        return new DecomposeSettings(autoLayers ? maxLayers : layers, resolution, steps, cfg, cfgNormalize, s,
                 prompt.isBlank() ? null : prompt, negative.isEmpty() ? " " : negative, DeviceSpec.parse(device));
     }
 
@@ -177,28 +205,46 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
 
     public DecomposeOptions withSeed(String s) {
         return new DecomposeOptions(model, layers, resolution, steps, cfg, cfgNormalize, s, prompt, negative, device,
-                inputs, hyperstack, layerImages, originalSize, output, formats);
+                inputs, hyperstack, layerImages, originalSize, output, formats, autoLayers, maxLayers, rois);
     }
 
     public DecomposeOptions withDisplay(boolean showHyperstack, boolean showLayerImages) {
         return new DecomposeOptions(model, layers, resolution, steps, cfg, cfgNormalize, seed, prompt, negative,
-                device, inputs, showHyperstack, showLayerImages, originalSize, output, formats);
+                device, inputs, showHyperstack, showLayerImages, originalSize, output, formats, autoLayers, maxLayers,
+                rois);
     }
 
     public DecomposeOptions withOutput(String folder, String formatList) {
         return new DecomposeOptions(model, layers, resolution, steps, cfg, cfgNormalize, seed, prompt, negative,
-                device, inputs, hyperstack, layerImages, originalSize, folder, formatList);
+                device, inputs, hyperstack, layerImages, originalSize, folder, formatList, autoLayers, maxLayers, rois);
+    }
+
+    /** The same with the layer count: a number, or {@link #AUTO} with the largest count {@code max}. */
+    public DecomposeOptions withLayerCount(String count, int max) {
+        boolean auto = count.strip().equalsIgnoreCase(AUTO);
+        int n = layers;
+        if (!auto) {
+            n = MacroOptions.parse(MacroOptions.item(LAYERS, count.strip())).integer(LAYERS, layers, 1,
+                    DecomposeSettings.MAX_LAYERS);
+        }
+        return new DecomposeOptions(model, n, resolution, steps, cfg, cfgNormalize, seed, prompt, negative, device,
+                inputs, hyperstack, layerImages, originalSize, output, formats, auto, max, rois);
+    }
+
+    /** The layer count as the dialogs and macros write it: a number, or {@link #AUTO}. */
+    public String layerCount() {
+        return autoLayers ? AUTO : String.valueOf(layers);
     }
 
     /**
-     * The option string that reproduces these options with {@code run("Decompose", ...)}: every key, booleans as
+     * The option string that reproduces these options with {@code run("Decompose...", ...)}: every key, booleans as
      * {@code key=true|false} and empty values as {@code key=[]}, the forms Fiji's recorder uses for SciJava commands.
      * Every key is written because Fiji shows the command's dialog for any key a macro leaves out.
      */
     public String toMacroString() {
         List<String> items = new ArrayList<>();
         items.add(MacroOptions.item(MODEL, model));
-        items.add(MacroOptions.item(LAYERS, String.valueOf(layers)));
+        items.add(MacroOptions.item(LAYERS, layerCount()));
         items.add(MacroOptions.item(RESOLUTION, String.valueOf(resolution)));
         items.add(MacroOptions.item(STEPS, String.valueOf(steps)));
         items.add(MacroOptions.item(CFG, number(cfg)));
@@ -213,6 +259,8 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
         items.add(MacroOptions.item(ORIGINAL_SIZE, String.valueOf(originalSize)));
         items.add(MacroOptions.item(OUTPUT, output));
         items.add(MacroOptions.item(FORMATS, formats));
+        items.add(MacroOptions.item(MAX_LAYERS, String.valueOf(maxLayers)));
+        items.add(MacroOptions.item(ROIS, String.valueOf(rois)));
         return String.join(" ", items);
     }
 

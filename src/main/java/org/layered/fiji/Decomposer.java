@@ -23,6 +23,11 @@ public interface Decomposer {
      */
     record Run(Decomposition decomposition, java.nio.file.Path modelDir, String model, String device, String precision,
             String deviceChoice) {
+        /** The same run with another decomposition (the layers an automatic count kept). */
+        public Run withDecomposition(Decomposition d) {
+            return new Run(d, modelDir, model, device, precision, deviceChoice);
+        }
+
         /** A run whose device was asked for by name. */
         public Run(Decomposition decomposition, java.nio.file.Path modelDir, String model, String device,
                 String precision) {

@@ -2,20 +2,24 @@ package org.layered.fiji;
 
 import ij.IJ;
 import org.layered.engine.Cancellation;
+import org.layered.pipeline.ProgressClock;
 import org.layered.pipeline.ProgressListener;
 
 import java.awt.GraphicsEnvironment;
 import java.util.Locale;
 
 /**
- * Progress for ImageJ 1.x: the status bar and progress bar in the GUI, one line per stage and step where there is
- * no ImageJ window (headless, {@code -batch}); pressing Esc cancels the run at its next step.
+ * Progress for ImageJ 1.x, with the time elapsed and, while denoising, the time left: the status bar and progress
+ * bar and a Log line per stage (updated in place by each step) in the GUI; one Log line per stage and step where
+ * there is no ImageJ window (headless, {@code -batch}). Pressing Esc cancels the run at its next step.
  */
 public final class Ij1Progress implements ProgressListener {
     private final Cancellation cancel;
     private final boolean lines;
     private volatile String prefix = "";
-    private long stepStart = System.nanoTime();
+    private final ProgressClock clock = new ProgressClock();
+    /** Whether the Log's last line is this run's step line, which the next step replaces. */
+    private boolean stepLineLast;
 
     /** @param lines print a line per stage and step (true where nobody sees a status bar) */
     public Ij1Progress(Cancellation cancel, boolean lines) {
@@ -43,29 +47,33 @@ public final class Ij1Progress implements ProgressListener {
     @Override
     public void stage(String name) {
         checkEscape();
-        IJ.showStatus("Layered: " + prefix + name + "...");
-        if (lines) {
-            IJ.log("[layered] " + prefix + name);
-        }
-        stepStart = System.nanoTime();
+        clock.stage();
+        String text = prefix + name + " (" + clock.elapsedText() + ")";
+        IJ.showStatus("Layered: " + text + "... (Esc cancels)");
+        IJ.log((lines ? "[layered] " : "Layered: ") + text);
+        stepLineLast = false;
     }
 
     @Override
     public void note(String message) {
         IJ.log("[layered] " + prefix + message);
+        stepLineLast = false;
     }
 
     @Override
     public void step(int step, int total) {
         checkEscape();
-        long now = System.nanoTime();
+        double took = clock.step(step, total);
+        String text = prefix + clock.stepText(step, total);
         IJ.showProgress(step, total);
-        IJ.showStatus("Layered: " + prefix + "step " + step + "/" + total + " (Esc cancels)");
+        IJ.showStatus("Layered: " + text + " (Esc cancels)");
         if (lines) {
-            IJ.log(String.format(Locale.ROOT, "[layered] %sstep %d/%d (%.2f s)", prefix, step, total,
-                    (now - stepStart) / 1e9));
+            IJ.log(String.format(Locale.ROOT, "[layered] %s (%.2f s)", text, took));
+        } else {
+            // one line in the Log window that each step updates
+            IJ.log((stepLineLast ? "\\Update:" : "") + "Layered: " + text);
+            stepLineLast = true;
         }
-        stepStart = now;
     }
 
     /** Clears the progress bar. */

@@ -40,16 +40,26 @@ public final class ResultDisplay {
         }
     }
 
-    /** Replaces the contents of the system Results table with one row per layer, shown when there is a display. */
+    /**
+     * Replaces the contents of the system Results table with one row per layer, shown when there is a display;
+     * an automatic count's decisions go into a table of their own ({@value ResultImages#DECISIONS}).
+     */
     public static void fillResults(DecomposeJob.Outcome o) {
         ResultsTable rt = ResultsTable.getResultsTable();
         if (rt == null) {
             return;
         }
         rt.reset();
-        ResultImages.addRows(rt, o.title(), o.stats());
+        ResultImages.addRows(rt, o.title(), o.stats(), o.auto());
         if (!GraphicsEnvironment.isHeadless()) {
             rt.show("Results");
+        }
+        if (o.auto() != null) {
+            ResultsTable decisions = new ResultsTable();
+            ResultImages.addDecisionRows(decisions, o.title(), o.auto());
+            if (canShow()) {
+                decisions.show(ResultImages.DECISIONS);
+            }
         }
     }
 

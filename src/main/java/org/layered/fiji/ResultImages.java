@@ -14,6 +14,7 @@ import ij.process.ImageProcessor;
 import org.layered.export.LayerDocument;
 import org.layered.export.TiffStackWriter;
 import org.layered.image.RgbaImage;
+import org.layered.layers.AutoLayerCount;
 import org.layered.layers.Compositor;
 import org.layered.layers.LayerStack;
 
@@ -138,6 +139,14 @@ public final class ResultImages {
 
     /** One row per layer: image, layer (1 = bottom), coverage, mean alpha and bounding box of the covered part. */
     public static void addRows(ResultsTable rt, String image, List<LayerStats> stats) {
+        addRows(rt, image, stats, null);
+    }
+
+    /**
+     * The same, and with an automatic layer count a {@code Source} column: the layers decomposed that each layer
+     * holds ({@code 3+4} when two were merged).
+     */
+    public static void addRows(ResultsTable rt, String image, List<LayerStats> stats, AutoLayerCount.Result auto) {
         int n = stats.size();
         for (LayerStats s : stats) {
             rt.incrementCounter();
@@ -150,6 +159,28 @@ public final class ResultImages {
             rt.addValue("BY", s.y());
             rt.addValue("Width", s.width());
             rt.addValue("Height", s.height());
+            if (auto != null) {
+                rt.addValue("Source", String.join("+", auto.sources().get(s.layer() - 1).stream()
+                        .map(String::valueOf).toList()));
+            }
+        }
+    }
+
+    /** The title of the table of an automatic count's decisions. */
+    public static final String DECISIONS = "Layered layer count";
+
+    /** One row per layer decomposed: what the automatic count did with it and why. */
+    public static void addDecisionRows(ResultsTable rt, String image, AutoLayerCount.Result auto) {
+        for (AutoLayerCount.Decision d : auto.decisions()) {
+            rt.incrementCounter();
+            rt.addValue("Image", image);
+            rt.addValue("Decomposed", d.layer());
+            rt.addValue("Action", d.action().name().toLowerCase(java.util.Locale.ROOT));
+            rt.addValue("Layer", d.into());
+            rt.addValue("Coverage", d.coverage());
+            rt.addValue("Contribution", d.contribution());
+            rt.addValue("VisibleArea", d.visibleArea());
+            rt.addValue("Reason", d.reason());
         }
     }
 

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.layered.export.PngLayerWriter;
 import org.layered.image.RgbaImage;
+import org.layered.layers.AutoLayerCount;
 import org.layered.engine.Cancellation;
 import org.layered.pipeline.ProgressListener;
 import org.layered.pipeline.ResolutionBucket;
@@ -66,7 +67,7 @@ class DecomposeJobTest {
         String info = hs.getInfoProperty();
         for (String s : new String[] {"Seed: 17", "Prompt: a cat", "Steps: 50", "Layers: 3 (Z=1 bottom",
                 "Recomposition error", "Timings:", "working size " + b.width() + "x" + b.height(),
-                "run(\"Decompose\", \""}) {
+                "run(\"Decompose...\", \""}) {
             assertTrue(info.contains(s), s + " in\n" + info);
         }
         assertEquals("17", hs.getProp("Layered.seed"));
@@ -261,5 +262,98 @@ class DecomposeJobTest {
         assertThrows(Cancellation.CancelledException.class, () -> job.run(
                 ImageConversion.current(FijiFixtures.rgb("x", 8, 8)), ProgressListener.NONE, cancel));
         assertFalse(Files.exists(dir.resolve("x")));
+    }
+
+    @Test
+    void autoDecomposesAtTheMaximumAndRecordsEachDecisionInInfoResultsAndManifest() throws Exception {
+        FijiFixtures.FakeDecomposer fake = new FijiFixtures.FakeDecomposer();
+        fake.emptyTopLayer = true;
+        Path out = dir.resolve("auto");
+        DecomposeJob.Outcome o = run("layers=auto max_layers=4 output=[" + out + "]", FijiFixtures.rgb("a", 64, 48),
+                fake);
+        assertEquals(4, fake.seen.get(0).layers(), "decomposed at max_layers");
+        assertEquals(3, o.output().size(), "the transparent top layer is dropped");
+        assertEquals(AutoLayerCount.Action.DROPPED, o.auto().decisions().get(3).action());
+        assertTrue(o.info().contains("Layer count: automatic, 3 of 4 decomposed (max_layers=4)"), o.info());
+        assertTrue(o.info().contains("  decomposed layer 4: dropped: leaving it out changes the composite by 0.00"),
+                o.info());
+        assertEquals(3, o.hyperstack().getNSlices());
+        ResultsTable rt = new ResultsTable();
+        ResultImages.addRows(rt, o.title(), o.stats(), o.auto());
+        assertEquals("3", rt.getStringValue("Source", 2));
+        ResultsTable decisions = new ResultsTable();
+        ResultImages.addDecisionRows(decisions, o.title(), o.auto());
+        assertEquals(4, decisions.size());
+        assertEquals("dropped", decisions.getStringValue("Action", 3));
+        JsonObject m = JsonParser.parseString(Files.readString(out.resolve("a/manifest.json"))).getAsJsonObject();
+        assertEquals("auto", m.getAsJsonObject("settings").get("layers").getAsString());
+        assertEquals(4, m.getAsJsonObject("auto_layers").getAsJsonArray("decisions").size());
+        assertTrue(log.stream().anyMatch(l -> l.contains("automatic layer count: 3 of 4 layers kept")), log.toString());
+        assertTrue(DecomposeOptions.parse("layers=auto max_layers=4").toMacroString().contains(
+                "layers=auto"), "recorded as auto");
+    }
+
+    @Test
+    void theCalibrationGoesIntoEverySavedFormatAndTheManifest() throws Exception {
+        ImagePlus imp = FijiFixtures.rgb("cal", 90, 70);
+        imp.getCalibration().pixelWidth = 0.25;
+        imp.getCalibration().pixelHeight = 0.25;
+        imp.getCalibration().setUnit("µm");
+        Path out = dir.resolve("cal-out");
+        DecomposeJob.Outcome o = run("layers=2 output=[" + out + "] formats=png,ora,psd,tiff", imp,
+                new FijiFixtures.FakeDecomposer());
+        double px = 0.25 * 90 / o.output().layers().get(0).width();
+        assertEquals(px, o.hyperstack().getCalibration().pixelWidth, 1e-12);
+        ImagePlus tif = IJ.openImage(out.resolve("cal/layers.tif").toString());
+        assertEquals(px, tif.getCalibration().pixelWidth, 1e-9, "layers.tif keeps the calibration");
+        assertEquals("µm", tif.getCalibration().getUnit());
+        JsonObject m = JsonParser.parseString(Files.readString(out.resolve("cal/manifest.json"))).getAsJsonObject();
+        JsonObject size = m.getAsJsonObject("pixel_size");
+        assertEquals(px, size.get("width").getAsDouble(), 1e-12);
+        assertEquals("µm", size.get("unit").getAsString());
+        assertEquals(25400 / px, size.get("x_pixels_per_inch").getAsDouble(), 1e-6);
+        assertEquals(Math.round(25400 / px), Math.round(org.layered.export.LayerFiles.read(out.resolve(
+                "cal/layers.ora")).pixelSize().xPixelsPerInch()), "ORA xres");
+        assertTrue(o.info().contains("Pixel size: "), o.info());
+    }
+
+    @Test
+    void aLayerOfAResultIsDecomposedIntoANestedResult() throws Exception {
+        FijiFixtures.FakeDecomposer fake = new FijiFixtures.FakeDecomposer();
+        DecomposeJob.Outcome first = run("layers=3", FijiFixtures.rgb("cat.png", 64, 48), fake);
+        ImagePlus hs = first.hyperstack();
+        LayerOfResult layer = LayerOfResult.of(hs, 2);
+        assertEquals("cat-layer-2", layer.input().name());
+        assertEquals(first.output().layers().get(1), layer.input().image(), "the layer with its transparency");
+        Path out = dir.resolve("nested");
+        DecomposeJob job = new DecomposeJob(DecomposeOptions.parse("layers=2 output=[" + out + "] formats=png,ora"),
+                fake, log::add);
+        DecomposeJob.Outcome o = job.run(layer.input(), layer.nesting(), ProgressListener.NONE, new Cancellation());
+        assertEquals("cat-layer-2-layers", o.title());
+        assertEquals("cat-layer-2-layers", o.hyperstack().getTitle());
+        assertEquals(2, o.hyperstack().getNSlices(), "the hyperstack shows the sub-layers");
+        org.layered.export.LayerDocument saved = org.layered.export.LayerFiles.read(out.resolve("cat-layer-2"));
+        assertEquals(4, saved.layerCount(), "the result's 3 layers with layer 2 as 2 sub-layers");
+        assertTrue(saved.tree().node("2") instanceof org.layered.layers.LayerTree.Group);
+        assertEquals(List.of("Layer 1", "Layer 2.1", "Layer 2.2", "Layer 3"), saved.leafNames());
+        assertEquals(saved.tree().images(), org.layered.export.LayerFiles.read(out.resolve("cat-layer-2/layers.ora"))
+                .tree().images());
+
+        DecomposeException e = assertThrows(DecomposeException.class, () -> LayerOfResult.of(hs, 9));
+        assertEquals("layer must be between 1 and 3 (1 = bottom), got 9", e.getMessage());
+        e = assertThrows(DecomposeException.class, () -> LayerOfResult.of(FijiFixtures.rgb("plain", 8, 8), 1));
+        assertTrue(e.getMessage().contains("is not a layer hyperstack"), e.getMessage());
+        assertEquals("cat", LayerOfResult.baseName("cat-layers"));
+        assertEquals("layers", LayerOfResult.baseName("layers.tif"));
+    }
+
+    @Test
+    void theCitationAndLicenceAreLoggedOncePerSession() throws Exception {
+        Citation.forget();
+        run("layers=1", FijiFixtures.rgb("c1", 16, 16), new FijiFixtures.FakeDecomposer());
+        run("layers=1", FijiFixtures.rgb("c2", 16, 16), new FijiFixtures.FakeDecomposer());
+        String line = Citation.line();
+        assertTrue(line.contains("arXiv 2512.15603") && line.contains("Apache-2.0"), line);
+        assertEquals(1, log.stream().filter(l -> l.equals(line)).count(), log.toString());
     }
 }

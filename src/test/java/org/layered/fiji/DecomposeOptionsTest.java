@@ -1,6 +1,7 @@
 package org.layered.fiji;
 
 import org.junit.jupiter.api.Test;
+import org.layered.layers.AutoLayerCount;
 import org.layered.engine.DeviceSpec;
 import org.layered.pipeline.DecomposeSettings;
 
@@ -82,6 +83,26 @@ class DecomposeOptionsTest {
         assertMessage("unknown device 'tpu'", "device=tpu");
         assertMessage("unknown layer export format 'gif'", "output=/o formats=png,gif");
         assertMessage("'[' without matching ']'", "prompt=[unclosed");
+        assertMessage("max_layers must be between 1 and 20, got 30", "layers=auto max_layers=30");
+        assertMessage("rois must be true or false, got 'some'", "rois=some");
+    }
+
+    @Test
+    void layersAutoDecomposesAtMaxLayersAndRoundTrips() {
+        DecomposeOptions o = DecomposeOptions.parse("layers=AUTO max_layers=6 rois=true");
+        assertTrue(o.autoLayers());
+        assertTrue(o.rois());
+        assertEquals(6, o.settings(null).layers(), "decomposed at the maximum");
+        assertEquals("auto", o.layerCount());
+        String s = o.toMacroString();
+        assertTrue(s.contains("layers=auto") && s.contains("max_layers=6") && s.contains("rois=true"), s);
+        assertEquals(o, DecomposeOptions.parse(s));
+        DecomposeOptions fixed = o.withLayerCount("3", 6);
+        assertFalse(fixed.autoLayers());
+        assertEquals(3, fixed.settings(null).layers());
+        assertEquals(AutoLayerCount.DEFAULT_MAX_LAYERS, DecomposeOptions.defaults().maxLayers());
+        assertFalse(DecomposeOptions.defaults().autoLayers());
+        assertThrows(IllegalArgumentException.class, () -> o.withLayerCount("many", 6));
     }
 
     private static void assertMessage(String expected, String options) {

@@ -156,6 +156,8 @@ public final class FijiFixtures {
     public static class FakeDecomposer implements Decomposer {
         public int calls;
         public DecomposeException failWith;
+        /** Makes the top layer fully transparent (a layer an automatic count drops). */
+        public boolean emptyTopLayer;
         public List<DecomposeSettings> seen = new ArrayList<>();
 
         @Override
@@ -185,6 +187,10 @@ public final class FijiFixtures {
             layers.add(new RgbaImage(b.width(), b.height(), bottom));
             for (int k = 1; k < settings.layers(); k++) {
                 byte[] px = new byte[b.width() * b.height() * 4];
+                if (emptyTopLayer && k == settings.layers() - 1) {
+                    layers.add(new RgbaImage(b.width(), b.height(), px));
+                    continue;
+                }
                 for (int y = k * 10; y < Math.min(b.height(), k * 10 + 20); y++) {
                     for (int x = 5; x < b.width() - 5; x++) {
                         int i = 4 * (y * b.width() + x);

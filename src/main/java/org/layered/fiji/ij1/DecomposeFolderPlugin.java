@@ -17,7 +17,8 @@ import java.nio.file.Path;
 /**
  * Plugins > Layered > Decompose Folder: every image of {@code folder} (all planes of stacks) into {@code output},
  * skipping planes already done, optionally one shard of the folder:
- * {@code run("Decompose Folder", "folder=/in output=/out shard=0/4 layers=4 ...")}. Headless-safe: it opens and
+ * {@code run("Decompose Folder...", "folder=/in output=/out shard=0/4 layers=4 ...")} (the old name
+ * {@code "Decompose Folder"} still works). Headless-safe: it opens and
  * writes files only.
  */
 public class DecomposeFolderPlugin implements PlugIn {
@@ -49,7 +50,7 @@ public class DecomposeFolderPlugin implements PlugIn {
             shard = saved.string(SHARD, "");
             if (interactive) {
                 String[] extra = {folder, shard};
-                options = DecomposeDialog.show("Layered: Decompose Folder", base, true, extra);
+                options = DecomposeDialog.show("Layered: Decompose Folder", base, DecomposeDialog.Mode.FOLDER, extra);
                 if (options == null) {
                     return;
                 }

@@ -1,5 +1,6 @@
 package org.layered.fiji.scijava;
 
+import ij.ImagePlus;
 import org.layered.engine.Cancellation;
 import org.layered.engine.ContextClassLoader;
 import org.layered.engine.DeviceMenu;
@@ -8,11 +9,14 @@ import org.layered.fiji.DecomposeException;
 import org.layered.fiji.DecomposeJob;
 import org.layered.fiji.DecomposeOptions;
 import org.layered.fiji.ImageConversion;
+import org.layered.fiji.LayerOfResult;
+import org.layered.fiji.LayerRois;
 import org.layered.fiji.Messages;
 import org.layered.fiji.ModelLocator;
 import org.layered.fiji.PipelineDecomposer;
 import org.layered.fiji.ResultDisplay;
 import org.layered.fiji.RunCheck;
+import org.layered.layers.AutoLayerCount;
 import org.scijava.ItemVisibility;
 import org.scijava.app.StatusService;
 import org.scijava.command.ContextCommand;
@@ -26,30 +30,32 @@ import java.io.File;
 
 /**
  * The decomposition parameters shared by the SciJava commands. The field names are the macro keys of
- * {@link DecomposeOptions} (Fiji's macro recorder and {@code run("Decompose", "...")} use them), hence the
+ * {@link DecomposeOptions} (Fiji's macro recorder and {@code run("Decompose...", "...")} use them), hence the
  * snake_case.
  */
 abstract class AbstractLayeredCommand extends ContextCommand {
     // CHECKSTYLE:OFF the parameter names are the macro keys
+    @Parameter(visibility = ItemVisibility.MESSAGE, required = false, persist = false)
+    protected String help = "Help: Plugins > Layered > Layered Help (what each setting does)";
+
     @Parameter(label = "Model folder", style = FileWidget.DIRECTORY_STYLE, required = false,
             description = "The model folder (with model_index.json), or a model id; blank = the default model "
                     + "(Qwen/Qwen-Image-Layered) from the Hugging Face cache or the plugin's cache")
     protected File model;
 
-    @Parameter(label = "Layers", min = "1", max = "20", description = "Number of RGBA layers")
-    protected int layers = 4;
+    @Parameter(label = "Layers (a number, or auto)", description = "Number of RGBA layers (1-20), or auto: "
+            + "decompose into the maximum, then keep the layers that matter")
+    protected String layers = "4";
+
+    @Parameter(label = "Max layers (for auto)", min = "1", max = "20", description = "The most layers 'auto' "
+            + "decomposes into")
+    protected int max_layers = AutoLayerCount.DEFAULT_MAX_LAYERS;
 
     @Parameter(label = "Resolution", choices = {"640", "1024"}, description = "Working-size bucket (pixels^2)")
     protected String resolution = "640";
 
     @Parameter(label = "Steps", min = "1", max = "1000", description = "Denoising steps")
     protected int steps = 50;
-
-    @Parameter(label = "CFG scale", min = "0", description = "True classifier-free guidance scale; 1 = off")
-    protected double cfg = 4.0;
-
-    @Parameter(label = "CFG normalize", description = "Rescale the guided prediction to the conditional norm")
-    protected boolean cfg_normalize = true;
 
     @Parameter(label = "Seed", required = false, persist = false, description = "Initial-noise seed; blank = random (the seed "
             + "used is recorded in the Info, the manifest and the macro recorder)")
@@ -59,20 +65,12 @@ abstract class AbstractLayeredCommand extends ContextCommand {
             + "automatic caption")
     protected String prompt = "";
 
-    @Parameter(label = "Negative prompt", required = false, description = "Blank = the default \" \"")
-    protected String negative = "";
-
     @Parameter(label = "Device", initializer = "listDevices", description = "auto, cpu, or one of the CUDA "
             + "devices listed below (cuda = cuda:0)")
     protected String device = "auto";
 
     @Parameter(visibility = ItemVisibility.MESSAGE, required = false, persist = false)
     protected String devices = "";
-
-    @Parameter(label = "Prompt embeddings (optional)", style = FileWidget.OPEN_STYLE, required = false,
-            description = "A .safetensors file with prompt_embeds (and optionally prompt_embeds_mask, "
-                    + "negative_prompt_embeds, latents) used instead of encoding the prompt")
-    protected File inputs;
 
     @Parameter(label = "Output at the input's size", description = "Resample the layers to the input's size "
             + "(premultiplied Lanczos) instead of the working size")
@@ -81,6 +79,23 @@ abstract class AbstractLayeredCommand extends ContextCommand {
     @Parameter(label = "Formats", required = false, description = "Export formats when saving: png, ora, psd, "
             + "tiff (comma-separated)")
     protected String formats = "png";
+
+    @Parameter(visibility = ItemVisibility.MESSAGE, required = false, persist = false)
+    protected String advanced = "Advanced (most runs leave these at the model's official settings):";
+
+    @Parameter(label = "CFG scale", min = "0", description = "True classifier-free guidance scale; 1 = off")
+    protected double cfg = 4.0;
+
+    @Parameter(label = "CFG normalize", description = "Rescale the guided prediction to the conditional norm")
+    protected boolean cfg_normalize = true;
+
+    @Parameter(label = "Negative prompt", required = false, description = "Blank = the default \" \"")
+    protected String negative = "";
+
+    @Parameter(label = "Prompt embeddings (optional)", style = FileWidget.OPEN_STYLE, required = false,
+            description = "A .safetensors file with prompt_embeds (and optionally prompt_embeds_mask, "
+                    + "negative_prompt_embeds, latents) used instead of encoding the prompt")
+    protected File inputs;
 
     // CHECKSTYLE:ON
 
@@ -96,11 +111,20 @@ abstract class AbstractLayeredCommand extends ContextCommand {
     @Parameter(required = false)
     protected UIService ui;
 
-    /** The options of this command's parameters, with the given display and output choices. */
+    /** The options of this command's parameters, with the given display and output choices, without ROIs. */
     protected DecomposeOptions options(boolean hyperstack, boolean layerImages, File output) {
-        return new DecomposeOptions(path(model), layers, DecomposeOptions.resolution(resolution), steps, cfg,
+        return options(hyperstack, layerImages, output, false);
+    }
+
+    /**
+     * The options of this command's parameters, with the given display, output and ROI choices.
+     *
+     * @throws IllegalArgumentException for a layer count that is neither a number nor auto
+     */
+    protected DecomposeOptions options(boolean hyperstack, boolean layerImages, File output, boolean rois) {
+        return new DecomposeOptions(path(model), 4, DecomposeOptions.resolution(resolution), steps, cfg,
                 cfg_normalize, seed, prompt, negative, device, path(inputs), hyperstack, layerImages, original_size,
-                path(output), formats);
+                path(output), formats, false, max_layers, rois).withLayerCount(layers, max_layers);
     }
 
     static String path(File f) {
@@ -140,6 +164,12 @@ abstract class AbstractLayeredCommand extends ContextCommand {
         ImageConversion.InputPlane read() throws DecomposeException;
     }
 
+    /** The same for a layer of a result (recursive decomposition). */
+    @FunctionalInterface
+    protected interface LayerInput {
+        LayerOfResult read() throws DecomposeException;
+    }
+
     /**
      * Decomposes one plane with this command's options: the options checked first, a person offered the download
      * of a missing model (scripts and macros get the one-line message), progress as a task, failures reported and
@@ -149,6 +179,45 @@ abstract class AbstractLayeredCommand extends ContextCommand {
      * @return the outcome, or null when the run failed or was cancelled (already reported)
      */
     protected DecomposeJob.Outcome decompose(Input input, boolean hyperstack, boolean layerImages, File output) {
+        DecomposeOptions options;
+        try {
+            options = options(hyperstack, layerImages, output);
+        } catch (IllegalArgumentException e) {
+            fail(e.getMessage());
+            return null;
+        }
+        return decompose(() -> new LayerOfResult(input.read(), null), options);
+    }
+
+    /**
+     * Decomposes what {@code input} reads with this command's options and the given choices, then shows the
+     * per-layer images and the Results and, with {@code rois}, the layers' regions on {@code source}. The hyperstack
+     * and the recomposed image are left to the caller, whose outputs they are.
+     *
+     * @return the outcome, or null when the run failed or was cancelled (already reported)
+     */
+    protected DecomposeJob.Outcome decomposeAndShow(LayerInput input, ImagePlus source, boolean hyperstack,
+            boolean layerImages, File output, boolean rois) {
+        DecomposeOptions options;
+        try {
+            options = options(hyperstack, layerImages, output, rois);
+        } catch (IllegalArgumentException e) {
+            fail(e.getMessage());
+            return null;
+        }
+        DecomposeJob.Outcome o = decompose(input, options);
+        if (o != null) {
+            ResultDisplay.showLayerImages(o); // the hyperstack and the recomposed image are outputs: SciJava shows them
+            ResultDisplay.fillResults(o);
+            if (rois) {
+                log.info(LayerRois.show(source, LayerRois.of(o.output(), o.input().width(), o.input().height())));
+            }
+        }
+        return o;
+    }
+
+    /** The same with the given options, for a plane or a layer of a result. */
+    protected DecomposeJob.Outcome decompose(LayerInput input, DecomposeOptions options) {
         Cancellation cancel = new Cancellation();
         SciJavaProgress progress = null;
         try {
@@ -159,12 +228,12 @@ abstract class AbstractLayeredCommand extends ContextCommand {
             RunCheck check = DownloadModelCommand.interactive(ui)
                     ? RunCheck.asking(m -> log.info(m), q -> SciJavaDownload.confirm(ui, "Layered: slow on the CPU", q))
                     : RunCheck.logging(m -> log.info(m));
-            DecomposeJob job = new DecomposeJob(options(hyperstack, layerImages, output),
-                    new PipelineDecomposer(locator).withCheck(check), m -> log.info(m));
+            DecomposeJob job = new DecomposeJob(options, new PipelineDecomposer(locator).withCheck(check),
+                    m -> log.info(m));
             job.checkedSettings(null);
-            ImageConversion.InputPlane plane = input.read();
-            progress = progress("Layered: decompose " + plane.name(), cancel);
-            DecomposeJob.Outcome o = job.run(plane, progress, cancel);
+            LayerOfResult in = input.read();
+            progress = progress("Layered: decompose " + in.input().name(), cancel);
+            DecomposeJob.Outcome o = job.run(in.input(), in.nesting(), progress, cancel);
             seed = String.valueOf(o.decomposition().settings().seed());
             log.info(ResultDisplay.summary(o));
             if (o.saveError() != null) {

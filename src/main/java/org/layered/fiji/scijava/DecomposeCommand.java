@@ -3,7 +3,7 @@ package org.layered.fiji.scijava;
 import ij.ImagePlus;
 import org.layered.fiji.DecomposeJob;
 import org.layered.fiji.ImageConversion;
-import org.layered.fiji.ResultDisplay;
+import org.layered.fiji.LayerOfResult;
 import org.scijava.ItemIO;
 import org.scijava.command.Command;
 import org.scijava.plugin.Parameter;
@@ -13,13 +13,15 @@ import org.scijava.widget.FileWidget;
 import java.io.File;
 
 /**
- * Plugins > Layered > Decompose as a SciJava command, for Fiji, scripts ({@code #@ CommandService}) and
+ * Plugins > Layered > Decompose... as a SciJava command, for Fiji, scripts ({@code #@ CommandService}) and
  * {@code --headless --run}. The image must be passed explicitly outside Fiji (SciJava alone does not know ImageJ
  * 1.x's active image). Outputs: {@code result}, the layer hyperstack, and {@code recomposed} when
- * {@code layer_images} is on. In Fiji this command takes over the ImageJ 1.x entry of the same menu path, so the
- * menu shows one "Decompose". Scripts holding an ImgLib2 image use {@link DecomposeImageCommand}.
+ * {@code layer_images} is on; with {@code rois}, each layer's region goes to the ROI Manager (with a display) and
+ * the image's overlay. In Fiji this command takes over the ImageJ 1.x entry of the same menu path, so the menu shows
+ * one "Decompose...". Scripts holding an ImgLib2 image use {@link DecomposeImageCommand};
+ * {@link DecomposeLayerCommand} decomposes one layer of a result again.
  */
-@Plugin(type = Command.class, menuPath = "Plugins>Layered>Decompose", headless = true,
+@Plugin(type = Command.class, menuPath = "Plugins>Layered>Decompose...", headless = true,
         description = "Decompose an image into RGBA layers with Qwen-Image-Layered")
 public class DecomposeCommand extends AbstractLayeredCommand {
     @Parameter(label = "Image", description = "The image to decompose (its current plane)")
@@ -34,8 +36,12 @@ public class DecomposeCommand extends AbstractLayeredCommand {
             + "RGB image with its transparency as an overlay, and the recomposed image")
     private boolean layer_images = false;
 
+    @Parameter(label = "Layers as ROIs", description = "Add each layer's region (alpha >= 128) to the ROI Manager "
+            + "as layer-k (1 = bottom) and its outline to the image's overlay")
+    private boolean rois = false;
+
     @Parameter(label = "Save to folder", style = FileWidget.DIRECTORY_STYLE, required = false,
-            description = "Save the chosen formats into <folder>/<image name>/; blank = do not save")
+            description = "Save the chosen formats into <folder>/<image name>/; blank = show only, save nothing")
     private File output;
     // CHECKSTYLE:ON
 
@@ -48,12 +54,11 @@ public class DecomposeCommand extends AbstractLayeredCommand {
     @Override
     public void run() {
         guarded(() -> {
-            DecomposeJob.Outcome o = decompose(() -> ImageConversion.current(image), hyperstack, layer_images, output);
+            DecomposeJob.Outcome o = decomposeAndShow(() -> new LayerOfResult(ImageConversion.current(image), null),
+                    image, hyperstack, layer_images, output, rois);
             if (o != null) {
                 result = o.hyperstack();
                 recomposed = o.recomposed();
-                ResultDisplay.showLayerImages(o); // result and recomposed are outputs: SciJava displays those
-                ResultDisplay.fillResults(o);
             }
         });
     }

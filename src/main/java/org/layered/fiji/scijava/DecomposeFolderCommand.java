@@ -16,10 +16,10 @@ import org.scijava.widget.FileWidget;
 import java.io.File;
 
 /**
- * Plugins > Layered > Decompose Folder as a SciJava command: every image of {@code folder} (all planes) into
+ * Plugins > Layered > Decompose Folder... as a SciJava command: every image of {@code folder} (all planes) into
  * {@code output}, resumable, optionally one {@code shard} (i/n) of the folder for cluster job arrays. Headless.
  */
-@Plugin(type = Command.class, menuPath = "Plugins>Layered>Decompose Folder", headless = true,
+@Plugin(type = Command.class, menuPath = "Plugins>Layered>Decompose Folder...", headless = true,
         description = "Decompose every image of a folder into RGBA layers (resumable, shardable)")
 public class DecomposeFolderCommand extends AbstractLayeredCommand {
     @Parameter(label = "Folder of images", style = FileWidget.DIRECTORY_STYLE)

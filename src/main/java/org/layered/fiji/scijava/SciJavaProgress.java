@@ -1,6 +1,7 @@
 package org.layered.fiji.scijava;
 
 import org.layered.engine.Cancellation;
+import org.layered.pipeline.ProgressClock;
 import org.layered.pipeline.ProgressListener;
 import org.scijava.app.StatusService;
 import org.scijava.log.LogService;
@@ -10,14 +11,15 @@ import java.util.Locale;
 
 /**
  * Progress for SciJava: a {@link Task} (Fiji shows it with a cancel button; cancelling it stops the run at its next
- * step), status messages, and a log line per stage and step when headless.
+ * step), status messages with the time elapsed and, while denoising, the time left, and a log line per stage (and
+ * per step when headless).
  */
 final class SciJavaProgress implements ProgressListener {
     private final Task task;
     private final StatusService status;
     private final LogService log;
     private final boolean lines;
-    private long stepStart = System.nanoTime();
+    private final ProgressClock clock = new ProgressClock();
 
     SciJavaProgress(Task task, StatusService status, LogService log, boolean lines, Cancellation cancel) {
         this.task = task;
@@ -32,16 +34,17 @@ final class SciJavaProgress implements ProgressListener {
 
     @Override
     public void stage(String name) {
+        clock.stage();
+        String text = name + " (" + clock.elapsedText() + ")";
         if (task != null) {
-            task.setStatusMessage(name);
+            task.setStatusMessage(text);
         }
         if (status != null) {
-            status.showStatus("Layered: " + name);
+            status.showStatus("Layered: " + text);
         }
-        if (lines && log != null) {
-            log.info("[layered] " + name);
+        if (log != null) {
+            log.info((lines ? "[layered] " : "Layered: ") + text);
         }
-        stepStart = System.nanoTime();
     }
 
     @Override
@@ -53,19 +56,19 @@ final class SciJavaProgress implements ProgressListener {
 
     @Override
     public void step(int step, int total) {
-        long now = System.nanoTime();
+        double took = clock.step(step, total);
+        String text = clock.stepText(step, total);
         if (task != null) {
             task.setProgressMaximum(total);
             task.setProgressValue(step);
+            task.setStatusMessage(text);
         }
         if (status != null) {
-            status.showStatus(step, total, "Layered: step " + step + "/" + total);
+            status.showStatus(step, total, "Layered: " + text);
         }
         if (lines && log != null) {
-            log.info(String.format(Locale.ROOT, "[layered] step %d/%d (%.2f s)", step, total,
-                    (now - stepStart) / 1e9));
+            log.info(String.format(Locale.ROOT, "[layered] %s (%.2f s)", text, took));
         }
-        stepStart = now;
     }
 
     void finish() {

@@ -81,7 +81,7 @@ class DecomposeImageCommandTest {
         assertNull(info.getMenuPath() == null || info.getMenuPath().isEmpty() ? null : info.getMenuPath());
         assertTrue(info.canRunHeadless());
         List<CommandInfo> decompose = commands.getCommands().stream().filter(c -> c.getMenuPath() != null
-                && c.getMenuPath().getMenuString().equals("Plugins > Layered > Decompose")).toList();
+                && c.getMenuPath().getMenuString().equals("Plugins > Layered > Decompose...")).toList();
         assertEquals(1, decompose.size());
         assertEquals(DecomposeCommand.class.getName(), decompose.get(0).getClassName());
     }

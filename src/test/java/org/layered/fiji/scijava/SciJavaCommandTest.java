@@ -53,7 +53,7 @@ class SciJavaCommandTest {
     @Test
     void commandsAreFoundUnderOneMenuWithTheMacroKeysAsParameterNames() {
         CommandInfo info = commands.getCommand(DecomposeCommand.class);
-        assertEquals("Plugins > Layered > Decompose", info.getMenuPath().getMenuString());
+        assertEquals("Plugins > Layered > Decompose...", info.getMenuPath().getMenuString());
         assertTrue(info.canRunHeadless());
         Set<String> names = new HashSet<>();
         for (ModuleItem<?> in : info.inputs()) {
@@ -62,8 +62,12 @@ class SciJavaCommandTest {
         for (String key : DecomposeOptions.KEYS) {
             assertTrue(names.contains(key), "SciJava parameter for macro key " + key + " in " + names);
         }
-        assertEquals("Plugins > Layered > Decompose Folder",
+        assertEquals("Plugins > Layered > Decompose Folder...",
                 commands.getCommand(DecomposeFolderCommand.class).getMenuPath().getMenuString());
+        assertEquals("Plugins > Layered > Decompose Layer...",
+                commands.getCommand(DecomposeLayerCommand.class).getMenuPath().getMenuString());
+        assertEquals("Plugins > Layered > Recompose...",
+                commands.getCommand(RecomposeCommand.class).getMenuPath().getMenuString());
         assertEquals("Plugins > Layered > Unload Model",
                 commands.getCommand(UnloadModelCommand.class).getMenuPath().getMenuString());
     }
