@@ -33,3 +33,7 @@ for (i = 0; i < nResults; i++)
     print("  layer " + getResult("Layer", i) + " (" + getResultString("Position", i) + "): coverage "
         + d2s(getResult("Coverage", i), 3) + ", box " + getResult("BX", i) + "," + getResult("BY", i)
         + " " + getResult("Width", i) + "x" + getResult("Height", i));
+// With rois=true each layer's region (alpha >= 128) is in the ROI Manager as layer-1 (bottom) ... layer-N.
+if (indexOf(args, "rois=true") >= 0)
+    for (i = 0; i < RoiManager.size; i++)
+        print("  ROI " + RoiManager.getName(i));

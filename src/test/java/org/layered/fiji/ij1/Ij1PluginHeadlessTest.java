@@ -68,4 +68,38 @@ class Ij1PluginHeadlessTest {
         assertOneLineError(runAsMacro(() -> f.run(""), null, "folder=/no/such/dir output=/tmp/x"),
                 "folder of images not found: /no/such/dir");
     }
+
+    @Test
+    void recomposeAndDecomposeLayerReadTheirKeys() throws Exception {
+        org.layered.image.RgbaImage a = org.layered.testing.TinyModel.image(12, 9);
+        ImagePlus hs = org.layered.export.TiffStackWriter.hyperstack(org.layered.export.LayerDocument.of(
+                org.layered.layers.LayerStack.of(java.util.List.of(a, a), a), null), "x-layers");
+        String out = runAsMacro(() -> new RecomposePlugin().run(""), hs, "layers=2 type=RGBA");
+        assertTrue(out.contains("Layered: x-recomposed: 1 of 2 layers of x-layers (2) composited bottom to top"),
+                out);
+        assertOneLineError(runAsMacro(() -> new RecomposePlugin().run(""), hs, "layers=3"),
+                "there is no layer 3: the result has 2 layers (1 = bottom)");
+        assertOneLineError(runAsMacro(() -> new RecomposePlugin().run(""), hs, "type=CMYK"),
+                "type must be RGB or RGBA, got 'CMYK'");
+        assertOneLineError(runAsMacro(() -> new DecomposeLayerPlugin().run(""), FijiFixtures.rgb("p", 8, 8),
+                "layer=1 steps=1"), "'p' is not a layer hyperstack");
+        assertOneLineError(runAsMacro(() -> new DecomposeLayerPlugin().run(""), hs, "layer=5 steps=1"),
+                "layer must be between 1 and 2 (1 = bottom), got 5");
+    }
+
+    @Test
+    void everyCommandThatOpensADialogEndsInDotsAndTheOldNamesStay() throws Exception {
+        String config;
+        try (java.io.InputStream in = getClass().getResourceAsStream("/plugins.config")) {
+            config = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        for (String entry : new String[] {"\"Decompose...\", org.layered.fiji.ij1.DecomposePlugin",
+                "\"Decompose Layer...\", org.layered.fiji.ij1.DecomposeLayerPlugin",
+                "\"Decompose Folder...\", org.layered.fiji.ij1.DecomposeFolderPlugin",
+                "\"Recompose...\", org.layered.fiji.ij1.RecomposePlugin", "\"Unload Model\", ",
+                "Old command names, \"Decompose\", org.layered.fiji.ij1.DecomposePlugin",
+                "Old command names, \"Decompose Folder\", org.layered.fiji.ij1.DecomposeFolderPlugin"}) {
+            assertTrue(config.contains(entry), entry + " in\n" + config);
+        }
+    }
 }

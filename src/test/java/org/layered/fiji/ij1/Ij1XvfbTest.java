@@ -94,19 +94,27 @@ class Ij1XvfbTest {
     }
 
     @Test
-    void singleThenRecursiveMacro() throws Exception {
+    void singleThenRecursiveMacroWithRoisRecomposeAndTheOldNames() throws Exception {
         Path in = home.resolve("photo.png");
         savePng(FijiFixtures.rgb("photo", 90, 70), in);
         Path out = home.resolve("single-out");
         Path out2 = home.resolve("recursive-out");
+        Path empty = Files.createDirectories(home.resolve("empty-in"));
         Path driver = home.resolve("single-then-recursive.ijm");
         Files.writeString(driver, "runMacro('" + MACROS.resolve("single.ijm") + "', '"
-                + "file=[" + in + "] " + FijiFixtures.cheapOptions(2) + " output=[" + out + "] formats=png,tiff');\n"
+                + "file=[" + in + "] " + FijiFixtures.cheapOptions(2) + " output=[" + out + "] formats=png,tiff"
+                + " rois=true');\n"
                 + "print('MARK single done nImages=' + nImages);\n"
+                + "selectImage('photo.png'); print('MARK overlay ' + Overlay.size);\n"
                 + "runMacro('" + MACROS.resolve("recursive.ijm") + "', '"
                 + "stack=[" + out.resolve("photo/layers.tif") + "] layer=2 " + FijiFixtures.cheapOptions(1)
-                + " output=[" + out2 + "]');\n"
-                + "print('MARK recursive done');\n");
+                + " output=[" + out2 + "] formats=png,ora');\n"
+                + "print('MARK recursive done');\n"
+                + "run('Recompose...', 'layers=1 type=RGB');\n"
+                + "print('MARK recomposed ' + getTitle() + ' ' + bitDepth());\n"
+                + "run('Decompose Folder', 'folder=[" + empty + "] output=[" + home.resolve("empty-out") + "] "
+                + FijiFixtures.cheapOptions(1) + "');\n"
+                + "print('MARK old name done');\n");
         String log = runImageJ(driver, "", Duration.ofMinutes(4));
 
         ResolutionBucket b = ResolutionBucket.forImage(640, 90, 70);
@@ -114,18 +122,34 @@ class Ij1XvfbTest {
                 + ", seed 5"), log);
         assertTrue(log.contains("  layer 1 (bottom): coverage "), log);
         assertTrue(log.contains("  layer 2 (top): coverage "), log);
-        assertTrue(log.contains("[layered] step 1/1"), "a line per step without a GUI: " + log);
+        assertTrue(log.contains("[layered] step 1/1, elapsed "), "a line per step without a GUI: " + log);
+        assertTrue(log.contains("Please cite: Qwen-Image-Layered, arXiv 2512.15603"), log);
+        assertEquals(1, log.lines().filter(l -> l.contains("Please cite")).count(), "once per session: " + log);
         assertTrue(log.contains("MARK single done"), log);
+        // rois=true in a batch-mode macro: the macro's ROI Manager holds layer-1, layer-2; the input has the outlines
+        assertTrue(log.contains("added to the ROI Manager and outlined in the overlay of photo.png"), log);
+        assertTrue(log.contains("  ROI layer-1\n  ROI layer-2\n"), log);
+        assertTrue(log.contains("MARK overlay 2"), log);
         for (String f : new String[] {"layer-1.png", "layer-2.png", "composite.png", "layers.tif", "manifest.json"}) {
             assertTrue(Files.isRegularFile(out.resolve("photo").resolve(f)), f + "\n" + log);
         }
         ImagePlus tif = IJ.openImage(out.resolve("photo/layers.tif").toString());
         assertArrayEquals(new int[] {b.width(), b.height(), 4, 2, 1}, tif.getDimensions());
 
-        assertTrue(log.contains("Layered: layer 2 of layers.tif -> layers-z2-layers: 1 sub-layers"), log);
-        assertTrue(log.contains("RGBA from channels 1-4 (4 = alpha)"), "the layer went in with its alpha: " + log);
-        assertTrue(OutputFolder.isComplete(out2.resolve("layers-z2")), log);
+        // Decompose Layer... on layer 2 of the saved hyperstack: shown as <title>-layer-2-layers, saved nested
+        assertTrue(log.contains("Layered: layers.tif -> layers-layer-2-layers: 1 sub-layers"), log);
+        Path nested = out2.resolve("layers-layer-2");
+        assertTrue(OutputFolder.isComplete(nested), log);
+        org.layered.layers.LayerTree tree = org.layered.export.LayerFiles.read(nested.resolve("layers.ora")).tree();
+        assertTrue(tree.node("2") instanceof org.layered.layers.LayerTree.Group, "the ORA nests the sub-layer");
+        assertEquals(List.of("1", "2.1"), tree.leaves().stream().map(org.layered.layers.LayerTree.PathLeaf::path)
+                .toList());
         assertTrue(log.contains("MARK recursive done"), log);
+        assertTrue(log.contains("MARK recomposed layers-layer-2-recomposed 24"), log);
+        // the old name of Decompose Folder... still runs it
+        assertTrue(log.contains("Layered batch: 0 of 0 image file(s)"), log);
+        assertTrue(log.contains("MARK old name done"), log);
+        assertFalse(log.contains("Unrecognized command"), log);
         assertNoStackTrace(log);
     }
 
@@ -207,7 +231,7 @@ class Ij1XvfbTest {
     }
 
     @Test
-    void dialogRunIsRecordedWithTheMacroKeysAndTheSeedUsed() throws Exception {
+    void dialogRunWithTheAdvancedStepIsRecordedWithTheMacroKeysAndTheSeedUsed() throws Exception {
         // the driver class alone goes on the class path: the plugin still comes from plugins/
         Path driverJar = home.resolve("driver.jar");
         Path classes = Path.of(DialogDriver.class.getProtectionDomain().getCodeSource().getLocation().toURI());
@@ -222,17 +246,29 @@ class Ij1XvfbTest {
         String text = waitFor(startChild(List.of(driverJar.toString()), DialogDriver.class.getName(),
                 List.of(FijiFixtures.model().toString(), FijiFixtures.inputs().toString(), out.toString()), log),
                 log, Duration.ofMinutes(3));
-        assertTrue(text.contains("DRIVER dialog Layered: Decompose"), text);
+        // the old names run the same plugins as the new ones
+        assertTrue(text.contains("DRIVER command Decompose -> org.layered.fiji.ij1.DecomposePlugin(\"\")"), text);
+        assertTrue(text.contains("DRIVER command Decompose Folder -> org.layered.fiji.ij1.DecomposeFolderPlugin"),
+                text);
+        assertTrue(text.contains("DRIVER command Decompose... -> org.layered.fiji.ij1.DecomposePlugin(\"\")"), text);
+        assertTrue(text.contains("DRIVER command Recompose... -> org.layered.fiji.ij1.RecomposePlugin"), text);
+        assertTrue(text.contains("DRIVER dialog Layered: Decompose\n"), text);
+        assertTrue(text.contains("DRIVER buttons OK|Cancel|Advanced...|Help"), text);
+        // basic first: model, layers, seed, prompt, output; max layers and steps; no CFG, negative or embeddings
+        assertTrue(text.contains("DRIVER basic 5 text fields, 2 number fields"), text);
+        assertTrue(text.contains("DRIVER dialog Layered: Decompose (advanced)"), text);
         // exactly the devices there are: the child's Layered home sets up no CUDA engine, so no CUDA device
         assertTrue(text.contains("DRIVER devices auto|cpu\n"), text);
         assertTrue(text.contains("DRIVER result ramp-layers [736, 544, 4, 1, 1]"), text);
-        String recorded = text.lines().filter(l -> l.startsWith("DRIVER recorded run(\"Decompose\", \""))
+        String recorded = text.lines().filter(l -> l.startsWith("DRIVER recorded run(\"Decompose...\", \""))
                 .findFirst().orElseThrow(() -> new AssertionError(text));
         String options = recorded.substring(recorded.indexOf(", \"") + 3, recorded.lastIndexOf("\");"));
         DecomposeOptions replay = DecomposeOptions.parse(options);
         assertEquals(FijiFixtures.model().toString(), replay.model());
         assertEquals(1, replay.layers());
         assertEquals(1, replay.steps());
+        assertEquals(1.0, replay.cfg(), "set in the advanced step, recorded all the same");
+        assertEquals(FijiFixtures.inputs().toString(), replay.inputs());
         assertEquals(out.toString(), replay.output());
         assertTrue(replay.seed().matches("\\d+"), "the random seed used is recorded: " + options);
         assertEquals(DecomposeOptions.KEYS, List.copyOf(MacroOptions.parse(options).keys()), options);

@@ -7,7 +7,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.layered.fiji.DecomposeOptions;
+import org.layered.export.LayerDocument;
+import org.layered.export.TiffStackWriter;
 import org.layered.fiji.FijiFixtures;
+import org.layered.image.RgbaImage;
+import org.layered.layers.LayerStack;
+import org.layered.testing.TinyModel;
 import org.layered.pipeline.ResolutionBucket;
 import org.scijava.Context;
 import org.scijava.command.CommandInfo;
@@ -155,5 +160,39 @@ class SciJavaCommandTest {
         m = commands.run(DecomposeFolderCommand.class, false, "folder", in.toFile(),
                 "output", dir.resolve("out").toFile(), "shard", "5/2").get();
         assertTrue(m.getCancelReason().startsWith("shard must be i/n"), m.getCancelReason());
+    }
+
+    @Test
+    void aLayerOfAResultIsDecomposedAgainAndAResultRecomposed() throws Exception {
+        RgbaImage a = TinyModel.image(48, 40);
+        byte[] px = new byte[48 * 40 * 4];
+        for (int i = 0; i < px.length; i += 4) {
+            px[i] = (byte) 200;
+            px[i + 3] = (byte) (i % 3 == 0 ? 255 : 0);
+        }
+        RgbaImage b = new RgbaImage(48, 40, px);
+        ImagePlus hs = TiffStackWriter.hyperstack(LayerDocument.of(LayerStack.of(List.of(a, b), a), null),
+                "cat-layers");
+        CommandModule m = commands.run(DecomposeLayerCommand.class, false, "image", hs, "layer", 2,
+                "model", FijiFixtures.model().toFile(), "inputs", FijiFixtures.inputs().toFile(), "layers", "1",
+                "steps", 1, "cfg", 1.0, "device", "cpu", "output", dir.resolve("out").toFile(), "rois", true).get();
+        assertFalse(m.isCanceled(), m.getCancelReason());
+        ImagePlus sub = (ImagePlus) m.getOutput("result");
+        assertEquals("cat-layer-2-layers", sub.getTitle());
+        assertEquals(1, sub.getNSlices());
+        assertTrue(Files.isRegularFile(dir.resolve("out/cat-layer-2/layer-2-1.png")), "saved nested");
+        assertNotNull(hs.getOverlay(), "the sub-layer's region outlined on the hyperstack");
+
+        m = commands.run(RecomposeCommand.class, false, "image", hs, "layers", "2", "type", "RGBA").get();
+        assertFalse(m.isCanceled(), m.getCancelReason());
+        ImagePlus re = (ImagePlus) m.getOutput("result");
+        assertEquals("cat-recomposed", re.getTitle());
+        assertEquals(4, re.getNChannels());
+        assertEquals(b.get(3, 0, 3), re.getStack().getProcessor(4).get(3, 0));
+        m = commands.run(RecomposeCommand.class, false, "image", hs, "layers", "7", "type", "RGB").get();
+        assertTrue(m.isCanceled());
+        assertTrue(m.getCancelReason().contains("there is no layer 7"), m.getCancelReason());
+        m = commands.run(DecomposeCommand.class, false, "image", FijiFixtures.rgb("x", 8, 8), "layers", "lots").get();
+        assertTrue(m.getCancelReason().contains("layers must be a whole number, got 'lots'"), m.getCancelReason());
     }
 }
