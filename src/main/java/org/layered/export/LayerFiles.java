@@ -5,9 +5,6 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import ij.ImagePlus;
-import ij.io.FileInfo;
-import ij.io.Opener;
-import ij.io.TiffDecoder;
 import org.layered.image.PixelSize;
 import org.layered.image.RgbaImage;
 import org.layered.io.FileErrors;
@@ -329,23 +326,10 @@ public final class LayerFiles {
     // ---- ImageJ TIFF
 
     private static LayerDocument readTiff(Path file) throws IOException {
-        String dir = file.toAbsolutePath().getParent() + java.io.File.separator;
-        String name = file.getFileName().toString();
-        FileInfo[] info;
-        try {
-            info = new TiffDecoder(dir, name).getTiffInfo();
-        } catch (IOException | RuntimeException e) {
-            throw new IOException(file + ": not a TIFF that can be read: " + FileErrors.cause(e), e);
-        }
-        if (info == null || info.length == 0) {
+        if (ImageJTiffs.info(file).length == 0) {
             throw new IOException(file + ": not a TIFF that can be read");
         }
-        Opener opener = new Opener();
-        opener.setSilentMode(true); // errors on the pixel data become Log lines, never dialogs
-        ImagePlus imp = opener.openImage(dir, name);
-        if (imp == null || imp.getStack() == null || imp.getStackSize() < 1) {
-            throw new IOException(file + ": ImageJ could not read its pixel data (damaged file?)");
-        }
+        ImagePlus imp = ImageJTiffs.open(file);
         try {
             return TiffStackWriter.document(imp);
         } catch (IllegalArgumentException e) {

@@ -2,9 +2,8 @@ package org.layered.fiji;
 
 import ij.ImagePlus;
 import ij.io.FileInfo;
-import ij.io.Opener;
-import ij.io.TiffDecoder;
 import ij.measure.Calibration;
+import org.layered.export.ImageJTiffs;
 import org.layered.image.DecodedImage;
 import org.layered.image.ImageFileReader;
 import org.layered.io.FileErrors;
@@ -127,26 +126,12 @@ final class BatchInput implements AutoCloseable {
     /** An ImageJ TIFF opened through ImageJ, or null when ImageJ did not write it (or wrote it as several IFDs). */
     private static BatchInput openImageJTiff(Path file, String title, String base) throws IOException,
             DecomposeException {
-        String dir = file.toAbsolutePath().getParent() + java.io.File.separator;
-        String name = file.getFileName().toString();
-        FileInfo[] info;
-        try {
-            info = new TiffDecoder(dir, name).getTiffInfo();
-        } catch (IOException | RuntimeException e) {
-            throw new IOException(file + ": not a TIFF that can be read: " + FileErrors.cause(e), e);
-        }
-        if (info == null || info.length != 1 || info[0].description == null
-                || !info[0].description.startsWith("ImageJ=")) {
+        FileInfo[] info = ImageJTiffs.info(file);
+        if (info.length != 1 || info[0].description == null || !info[0].description.startsWith("ImageJ=")) {
             return null;
         }
-        // the header was parsed above, so ImageJ's TIFF path cannot fail there; silent mode (which it keeps for its
-        // file opener until the next open) turns the opener's errors on the pixel data into Log lines
-        Opener opener = new Opener();
-        opener.setSilentMode(true);
-        ImagePlus imp = opener.openImage(dir, name);
-        if (imp == null || imp.getStack() == null || imp.getStackSize() < 1) {
-            throw new IOException(file + ": ImageJ could not read its pixel data (damaged file?)");
-        }
+        // the header was parsed above, so ImageJ's TIFF path cannot fail there
+        ImagePlus imp = ImageJTiffs.open(file);
         if (imp.getStackSize() < info[0].nImages) {
             // ImageJ's reader stops quietly where the data ends
             int n = imp.getStackSize();

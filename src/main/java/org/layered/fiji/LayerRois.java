@@ -39,14 +39,7 @@ public final class LayerRois {
             RgbaImage layer = output.layers().get(k);
             int w = layer.width();
             int h = layer.height();
-            byte[] px = layer.rgba();
-            byte[] mask = new byte[w * h];
-            for (int i = 0; i < mask.length; i++) {
-                mask[i] = (byte) ((px[4 * i + 3] & 0xFF) >= LayerStats.COVERED ? 255 : 0);
-            }
-            ByteProcessor bp = new ByteProcessor(w, h, mask);
-            bp.setThreshold(255, 255, ImageProcessor.NO_LUT_UPDATE);
-            Roi roi = ThresholdToSelection.run(new ImagePlus("mask", bp));
+            Roi roi = covered(layer);
             if (roi == null) {
                 continue;
             }
@@ -58,6 +51,18 @@ public final class LayerRois {
             out.add(roi);
         }
         return out;
+    }
+
+    /** The part of {@code layer} with alpha &ge; {@value LayerStats#COVERED} as one ROI, or null when there is none. */
+    public static Roi covered(RgbaImage layer) {
+        byte[] px = layer.rgba();
+        byte[] mask = new byte[layer.width() * layer.height()];
+        for (int i = 0; i < mask.length; i++) {
+            mask[i] = (byte) ((px[4 * i + 3] & 0xFF) >= LayerStats.COVERED ? 255 : 0);
+        }
+        ByteProcessor bp = new ByteProcessor(layer.width(), layer.height(), mask);
+        bp.setThreshold(255, 255, ImageProcessor.NO_LUT_UPDATE);
+        return ThresholdToSelection.run(new ImagePlus("mask", bp));
     }
 
     /**

@@ -7,10 +7,7 @@ import ij.gui.Overlay;
 import ij.gui.Roi;
 import ij.measure.Calibration;
 import ij.measure.ResultsTable;
-import ij.plugin.filter.ThresholdToSelection;
-import ij.process.ByteProcessor;
 import ij.process.ColorProcessor;
-import ij.process.ImageProcessor;
 import org.layered.export.LayerDocument;
 import org.layered.export.TiffStackWriter;
 import org.layered.image.RgbaImage;
@@ -75,7 +72,6 @@ public final class ResultImages {
             byte[] px = layer.rgba();
             int[] rgb = new int[w * h];
             int[] checker = new int[w * h];
-            byte[] mask = new byte[w * h];
             for (int y = 0; y < h; y++) {
                 for (int x = 0; x < w; x++) {
                     int k = y * w + x;
@@ -83,7 +79,6 @@ public final class ResultImages {
                     rgb[k] = (px[4 * k] & 0xFF) << 16 | (px[4 * k + 1] & 0xFF) << 8 | (px[4 * k + 2] & 0xFF);
                     int g = ((x / CHECKER + y / CHECKER) & 1) == 0 ? 0xCC : 0xFF;
                     checker[k] = (255 - a) << 24 | g << 16 | g << 8 | g;
-                    mask[k] = (byte) (a >= LayerStats.COVERED ? 255 : 0);
                 }
             }
             String role = i == 0 ? " (bottom)" : i == n - 1 ? " (top)" : "";
@@ -94,7 +89,7 @@ public final class ResultImages {
             ImageRoi transparency = new ImageRoi(0, 0, bi);
             transparency.setName("transparency (checkerboard = alpha < 1)");
             overlay.add(transparency);
-            Roi covered = coveredRoi(new ByteProcessor(w, h, mask));
+            Roi covered = LayerRois.covered(layer);
             if (covered != null) {
                 covered.setName("alpha >= " + LayerStats.COVERED);
                 covered.setStrokeColor(Color.YELLOW);
@@ -130,11 +125,6 @@ public final class ResultImages {
             rgb[k] = (px[4 * k] & 0xFF) << 16 | (px[4 * k + 1] & 0xFF) << 8 | (px[4 * k + 2] & 0xFF);
         }
         return new ImagePlus(title, new ColorProcessor(image.width(), image.height(), rgb));
-    }
-
-    private static Roi coveredRoi(ByteProcessor mask) {
-        mask.setThreshold(255, 255, ImageProcessor.NO_LUT_UPDATE);
-        return ThresholdToSelection.run(new ImagePlus("mask", mask));
     }
 
     /** One row per layer: image, layer (1 = bottom), coverage, mean alpha and bounding box of the covered part. */

@@ -2,6 +2,7 @@ package org.layered.cli;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.layered.testing.TinyModel;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,20 +34,7 @@ class LayeredMainTest {
 
     @Test
     void infoOnAPipelineFolderListsEachComponent(@TempDir Path dir) throws Exception {
-        for (String c : new String[] {"vae", "transformer"}) {
-            Path d = Files.createDirectories(dir.resolve(c));
-            Files.copy(GOLDEN.resolve(c).resolve("config.json"), d.resolve("config.json"));
-            Files.copy(GOLDEN.resolve(c).resolve("diffusion_pytorch_model.safetensors"),
-                    d.resolve("diffusion_pytorch_model.safetensors"));
-        }
-        Path s = Files.createDirectories(dir.resolve("scheduler"));
-        Files.copy(GOLDEN.resolve("scheduler/scheduler_config.json"), s.resolve("scheduler_config.json"));
-        Files.writeString(dir.resolve("model_index.json"), """
-                {"_class_name": "QwenImageLayeredPipeline", "vae": ["diffusers", "AutoencoderKLQwenImage"],
-                 "transformer": ["diffusers", "QwenImageTransformer2DModel"],
-                 "scheduler": ["diffusers", "FlowMatchEulerDiscreteScheduler"],
-                 "text_encoder": ["transformers", "Qwen2_5_VLForConditionalGeneration"]}
-                """);
+        TinyModel.golden(dir);
         CliRun r = CliRun.of("info", "--model", dir.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("(QwenImageLayeredPipeline)"));
