@@ -41,6 +41,8 @@ public final class DecomposeJob {
 
     /** The command's name in macros (its menu label). */
     public static final String MENU_LABEL = "Decompose...";
+    /** The name of the command that decomposes a layer of a result again. */
+    public static final String LAYER_MENU_LABEL = "Decompose Layer...";
 
     private final DecomposeOptions options;
     private final Decomposer decomposer;
@@ -97,7 +99,18 @@ public final class DecomposeJob {
      * A layer of an earlier result decomposed again (recursive decomposition): the result's layers, and the path of
      * the layer. What is saved is that result with the layer a group of its sub-layers.
      */
-    public record Nesting(LayerDocument parent, String path) {}
+    public record Nesting(LayerDocument parent, String path) {
+        /** The layer's Z position in the result's hyperstack (1 = bottom). */
+        public int z() {
+            List<org.layered.layers.LayerTree.PathLeaf> leaves = parent.leaves();
+            for (int i = 0; i < leaves.size(); i++) {
+                if (leaves.get(i).path().equals(path)) {
+                    return i + 1;
+                }
+            }
+            throw new IllegalArgumentException("there is no layer " + path);
+        }
+    }
 
     /** Decomposes {@code input}, saving into {@code <output>/<input name>/} when an output folder is set. */
     public Outcome run(ImageConversion.InputPlane input, ProgressListener progress, Cancellation cancel)
@@ -109,11 +122,7 @@ public final class DecomposeJob {
     public Outcome run(ImageConversion.InputPlane input, Nesting nesting, ProgressListener progress,
             Cancellation cancel) throws DecomposeException {
         Path dir = options.output().isEmpty() ? null : Path.of(options.output()).resolve(input.name());
-        DecomposeSettings settings = checkedSettings(null);
-        List<LayerExporter> exporters = dir == null ? List.of() : exporters();
-        try (OutputFolder folder = dir == null ? null : claim(dir, exporters, settings, input, nesting)) {
-            return run(input, settings, folder, exporters, nesting, progress, cancel);
-        }
+        return run(input, null, dir, nesting, progress, cancel);
     }
 
     /**
@@ -127,10 +136,15 @@ public final class DecomposeJob {
      */
     public Outcome run(ImageConversion.InputPlane input, Long seedOverride, Path saveDir, ProgressListener progress,
             Cancellation cancel) throws DecomposeException {
+        return run(input, seedOverride, saveDir, null, progress, cancel);
+    }
+
+    private Outcome run(ImageConversion.InputPlane input, Long seedOverride, Path saveDir, Nesting nesting,
+            ProgressListener progress, Cancellation cancel) throws DecomposeException {
         DecomposeSettings settings = checkedSettings(seedOverride);
         List<LayerExporter> exporters = saveDir == null ? List.of() : exporters();
-        try (OutputFolder folder = saveDir == null ? null : claim(saveDir, exporters, settings, input, null)) {
-            return run(input, settings, folder, exporters, null, progress, cancel);
+        try (OutputFolder folder = saveDir == null ? null : claim(saveDir, exporters, settings, input, nesting)) {
+            return run(input, settings, folder, exporters, nesting, progress, cancel);
         }
     }
 
@@ -196,7 +210,7 @@ public final class DecomposeJob {
         int outH = output.layers().get(0).height();
         Calibration cal = ResultImages.scaled(input.calibration(), input.width(), input.height(), outW, outH);
         List<LayerStats> stats = LayerStats.of(output.layers());
-        String info = info(input, run, output, seconds, auto, cal);
+        String info = info(input, run, output, seconds, auto, cal, nesting);
         String title = input.name() + "-layers";
 
         ImagePlus hyperstack = options.hyperstack() ? ResultImages.hyperstack(output, title, cal, info,
@@ -285,7 +299,7 @@ public final class DecomposeJob {
 
     /** The Info text of the result: everything needed to reproduce or judge it. */
     String info(ImageConversion.InputPlane input, Decomposer.Run run, LayerStack output, double seconds,
-            AutoLayerCount.Result auto, Calibration cal) {
+            AutoLayerCount.Result auto, Calibration cal, Nesting nesting) {
         Decomposition d = run.decomposition();
         DecomposeSettings s = d.settings();
         StringBuilder b = new StringBuilder();
@@ -342,8 +356,10 @@ public final class DecomposeJob {
             b.append(String.format(Locale.ROOT, " %s %.1f s;", e.getKey(), e.getValue()));
         }
         b.append(String.format(Locale.ROOT, " total %.1f s%n", seconds));
-        b.append("Macro: run(\"").append(MENU_LABEL).append("\", \"").append(options.withSeed(String.valueOf(s.seed())).toMacroString()
-                .replace("\\", "\\\\").replace("\"", "\\\"")).append("\");\n");
+        String layer = nesting == null ? "" : MacroOptions.item(LayerOfResult.LAYER, String.valueOf(nesting.z())) + " ";
+        String macro = layer + options.withSeed(String.valueOf(s.seed())).toMacroString();
+        b.append("Macro: run(\"").append(nesting == null ? MENU_LABEL : LAYER_MENU_LABEL).append("\", \"")
+                .append(macro.replace("\\", "\\\\").replace("\"", "\\\"")).append("\");\n");
         return b.toString();
     }
 

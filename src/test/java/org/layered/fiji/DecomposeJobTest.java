@@ -332,6 +332,7 @@ class DecomposeJobTest {
         assertEquals("cat-layer-2-layers", o.title());
         assertEquals("cat-layer-2-layers", o.hyperstack().getTitle());
         assertEquals(2, o.hyperstack().getNSlices(), "the hyperstack shows the sub-layers");
+        assertTrue(o.info().contains("Macro: run(\"Decompose Layer...\", \"layer=2 model="), o.info());
         org.layered.export.LayerDocument saved = org.layered.export.LayerFiles.read(out.resolve("cat-layer-2"));
         assertEquals(4, saved.layerCount(), "the result's 3 layers with layer 2 as 2 sub-layers");
         assertTrue(saved.tree().node("2") instanceof org.layered.layers.LayerTree.Group);
