@@ -68,9 +68,9 @@ final class DecomposeCommand implements CliCommand {
                                            other files in it make the run stop before computing
                   --layer-of DIR:K         instead of --image: decompose layer K (1 = bottom; 2.1 for a sub-layer)
                                            of the result in DIR (its layer PNGs and manifest.json, layers.ora or
-                                           layers.tif) again; OUTDIR then holds the result's
-                                           layers with layer K a group of its sub-layers (PSD layer group, ORA
-                                           nested stack, layer-K-1.png ..., the tree in manifest.json)
+                                           layers.tif) again; OUTDIR then holds that result's layers with layer K
+                                           a group of its sub-layers (PSD layer group, ORA nested stack,
+                                           layer-K-1.png ..., the tree in manifest.json)
                   --layers N|auto          number of layers (default 4); auto: decompose into --max-layers, then
                                            drop layers that barely change the composite and merge near-duplicate
                                            neighbours (each decision in manifest.json)
@@ -93,10 +93,10 @@ final class DecomposeCommand implements CliCommand {
                 OUTDIR/layers.psd (layered Photoshop file with merged image); tiff: OUTDIR/layers.tif (ImageJ
                 hyperstack, C = RGBA, Z = layers bottom to top). The input's pixel size (PNG pHYs, JPEG or TIFF
                 resolution) goes into the TIFF calibration, the PSD and ORA resolution and manifest.json. The result
-                is staged in a hidden folder beside OUTDIR
-                and moved into place only when complete; a second run into the same OUTDIR stops at once (lock file
-                beside it). Progress goes to stderr. Ctrl-C stops after the current step and writes nothing (exit
-                130); a second Ctrl-C quits at once.
+                is staged in a hidden folder beside OUTDIR and moved into place only when complete; a second run
+                into the same OUTDIR stops at once (lock file beside it). Progress goes to stderr, with the time
+                elapsed and, while denoising, the time left. Ctrl-C stops after the current step and writes nothing
+                (exit 130); a second Ctrl-C quits at once.
                 """;
     }
 
@@ -110,8 +110,11 @@ final class DecomposeCommand implements CliCommand {
     private record Input(RgbaImage image, PixelSize pixelSize, String source, List<String> notes,
             LayerDocument parent, Path parentDir, String path) {}
 
-    /** {@code --layer-of DIR:K}: the result folder or file and the layer's path. */
-    static Object[] layerOf(String value) throws CliArgs.UsageException {
+    /** {@code --layer-of DIR:K}: a saved result (folder or layer file) and the path of one of its layers. */
+    record LayerRef(Path result, String path) {}
+
+    /** Reads {@code --layer-of DIR:K}; the last colon separates the layer, so DIR may hold colons. */
+    static LayerRef layerOf(String value) throws CliArgs.UsageException {
         int colon = value.lastIndexOf(':');
         if (colon <= 0 || colon == value.length() - 1) {
             throw new CliArgs.UsageException("--layer-of must be DIR:K (a result and a layer, 1 = bottom), got '"
@@ -123,7 +126,7 @@ final class DecomposeCommand implements CliCommand {
         } catch (IllegalArgumentException e) {
             throw new CliArgs.UsageException("--layer-of: " + e.getMessage());
         }
-        return new Object[] {Path.of(value.substring(0, colon)), path};
+        return new LayerRef(Path.of(value.substring(0, colon)), path);
     }
 
     @Override
@@ -132,7 +135,7 @@ final class DecomposeCommand implements CliCommand {
             throw new CliArgs.UsageException(args.has("image") ? "give --image or --layer-of, not both"
                     : "missing required option --image (or --layer-of DIR:K)");
         }
-        Object[] layerOf = args.has("layer-of") ? layerOf(args.required("layer-of")) : null;
+        LayerRef layerOf = args.has("layer-of") ? layerOf(args.required("layer-of")) : null;
         Path model = resolveModel(args.has("model") ? args.required("model") : ModelStore.defaults().defaultModel());
         Path outDir = args.path("out");
         boolean auto = args.string("layers", "").strip().equalsIgnoreCase("auto");
@@ -151,7 +154,7 @@ final class DecomposeCommand implements CliCommand {
         Cancellation cancel = new Cancellation();
         try (CtrlC ctrlC = CtrlC.install(cancel, err, name())) {
             Input input = layerOf == null ? readInput(args.path("image"), frame, err)
-                    : layerInput((Path) layerOf[0], (String) layerOf[1]);
+                    : layerInput(layerOf.result(), layerOf.path());
             RgbaImage image = input.image();
             ResolutionBucket bucket = ResolutionBucket.forImage(settings.resolution(), image.width(), image.height());
             int layers = settings.layers() + (input.parent() == null ? 0 : input.parent().layerCount() - 1);
