@@ -8,8 +8,9 @@ import java.util.List;
 
 /**
  * Writes a {@link LayerDocument} (straight-alpha RGBA layers bottom to top, possibly nested, with their composite
- * and pixel size) as one layered document, or, for {@code png}, as a folder of per-layer files. Implementations write to a temporary sibling first and move it into
- * place, so a failed export never leaves a half-written file under the final name.
+ * and pixel size) as one layered document, or, for {@code png}, as a folder of per-layer files. Implementations
+ * write to a temporary sibling first and move it into place, so a failed export never leaves a half-written file
+ * under the final name.
  *
  * <p>Obtain instances through {@link LayerExporters#forName(String)}.
  */

@@ -25,7 +25,8 @@ final class Failures {
             status.warn("Layered: " + m);
         }
         if (!headless(ui)) {
-            ui.showDialog(Messages.wrap("Layered: " + m, Messages.DIALOG_WIDTH), DialogPrompt.MessageType.ERROR_MESSAGE);
+            ui.showDialog(Messages.wrap("Layered: " + m, Messages.DIALOG_WIDTH),
+                    DialogPrompt.MessageType.ERROR_MESSAGE);
         }
         return m;
     }

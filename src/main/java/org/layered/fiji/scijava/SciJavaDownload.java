@@ -114,8 +114,9 @@ final class SciJavaDownload implements DownloadProgress {
 
     /** Asks a person to confirm (OK/Cancel); true when confirmed. */
     static boolean confirm(UIService ui, String title, String question) {
-        return ui.showDialog(Messages.wrap(question, Messages.DIALOG_WIDTH), title, DialogPrompt.MessageType.QUESTION_MESSAGE,
-                DialogPrompt.OptionType.OK_CANCEL_OPTION) == DialogPrompt.Result.OK_OPTION;
+        return ui.showDialog(Messages.wrap(question, Messages.DIALOG_WIDTH), title,
+                DialogPrompt.MessageType.QUESTION_MESSAGE, DialogPrompt.OptionType.OK_CANCEL_OPTION)
+                == DialogPrompt.Result.OK_OPTION;
     }
 
     /** The offer of an interactive Decompose when the model is missing. */
