@@ -13,6 +13,8 @@ public enum DType {
     F32(4, true),
     F16(2, true),
     BF16(2, true),
+    /** float8 e4m3 "fn" (no infinities, max 448): storage of quantised weights only, never computed in. */
+    F8_E4M3(1, true),
     I64(8, false),
     I32(4, false),
     I16(2, false),
@@ -56,7 +58,7 @@ public enum DType {
                 // fall through to the descriptive message
             }
         }
-        throw new IllegalArgumentException("unknown dtype '" + name + "' (supported: F64, F32, F16, BF16, I64, I32, "
-                + "I16, I8, U8, BOOL)");
+        throw new IllegalArgumentException("unknown dtype '" + name + "' (supported: F64, F32, F16, BF16, F8_E4M3, "
+                + "I64, I32, I16, I8, U8, BOOL)");
     }
 }

@@ -59,6 +59,18 @@ final class OpLibrary {
         }
     }
 
+    long[] integers(String name, IValue... args) {
+        try (IValue result = call(name, args)) {
+            return result.toLongArray();
+        }
+    }
+
+    boolean bool(String name, IValue... args) {
+        try (IValue result = call(name, args)) {
+            return result.toBoolean();
+        }
+    }
+
     private IValue call(String name, IValue... args) {
         try {
             return IValueUtils.runMethod(module, name, args);

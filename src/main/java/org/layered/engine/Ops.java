@@ -29,8 +29,9 @@ public final class Ops {
         return TensorScope.current().manager();
     }
 
-    private static Tensor call(String method, IValue... args) {
-        return Tensor.wrap(lib().tensor(scopeManager(), method, args));
+    /** Calls an op library method; {@code out} is the dtype it produces, which DJL cannot name for bf16/float8. */
+    private static Tensor call(String method, DType out, IValue... args) {
+        return Tensor.wrap(lib().tensor(scopeManager(), method, args), out);
     }
 
     private static IValue iv(Tensor t) {
@@ -50,7 +51,38 @@ public final class Ops {
             case F64 -> 7;
             case BOOL -> 11;
             case BF16 -> 15;
+            case F8_E4M3 -> 24;
         };
+    }
+
+    /** Our dtype of a libtorch ScalarType code. */
+    static DType fromTorchCode(long code) {
+        for (DType d : DType.values()) {
+            if (torchCode(d) == code) {
+                return d;
+            }
+        }
+        throw new EngineException("unsupported libtorch dtype code " + code);
+    }
+
+    /** Whether DJL can name {@code d} (bf16 and float8 it reports as UNKNOWN). */
+    static boolean djlNames(DType d) {
+        return djlType(d) != null;
+    }
+
+    /** The dtype of a tensor DJL reports as UNKNOWN, asked from libtorch. */
+    static DType dtypeCode(ai.djl.pytorch.engine.PtNDArray a) {
+        return fromTorchCode(lib().integer("dtype_code", IValue.from(a)));
+    }
+
+    /** The strides (in elements) of {@code x}'s memory layout. */
+    static long[] strides(Tensor x) {
+        return lib().integers("strides", iv(x));
+    }
+
+    /** Whether {@code view} lies in {@code base}'s storage (checks of the accounting's view bookkeeping). */
+    static boolean sharesStorage(Tensor base, ai.djl.pytorch.engine.PtNDArray view) {
+        return lib().bool("shares_storage", iv(base), IValue.from(view));
     }
 
     /** DJL types for the dtypes DJL can represent; BF16 deliberately has none. */
@@ -64,7 +96,7 @@ public final class Ops {
             case F32 -> DataType.FLOAT32;
             case F64 -> DataType.FLOAT64;
             case BOOL -> DataType.BOOLEAN;
-            case I16, BF16 -> null;
+            case I16, BF16, F8_E4M3 -> null;
         };
     }
 
@@ -103,7 +135,7 @@ public final class Ops {
         long perView = maxViewBytes / dtype.bytes();
         Tensor out;
         try (TensorScope tmp = TensorScope.open()) {
-            Tensor flat = call("empty", IValue.listFrom(numel), IValue.from((long) torchCode(dtype)),
+            Tensor flat = call("empty", dtype, IValue.listFrom(numel), IValue.from((long) torchCode(dtype)),
                     IValue.from(ComputeDevice.CPU.torchName()));
             for (long first = 0; first < numel; first += perView) {
                 long end = Math.min(numel, first + perView);
@@ -154,7 +186,7 @@ public final class Ops {
                 t = Tensor.wrap(scopeManager().create(native_(chunks.get(0)), new Shape(shape), direct));
             } else {
                 Tensor raw = rawBytes(chunks);
-                t = call("from_bytes", iv(raw), IValue.from((long) torchCode(dtype)), IValue.listFrom(shape));
+                t = call("from_bytes", dtype, iv(raw), IValue.from((long) torchCode(dtype)), IValue.listFrom(shape));
             }
             out = tmp.keep(device.isCuda() ? to(t, device) : t);
         }
@@ -173,7 +205,7 @@ public final class Ops {
                 ByteBuffer b = chunks.get(i);
                 parts[i] = IValue.from(m.create(native_(b), new Shape(b.remaining()), DataType.UINT8));
             }
-            return call("cat", IValue.listFrom(parts), IValue.from(0L));
+            return call("cat", DType.U8, IValue.listFrom(parts), IValue.from(0L));
         } finally {
             closeAll(parts);
         }
@@ -214,12 +246,12 @@ public final class Ops {
     }
 
     public static Tensor zeros(long[] shape, DType dtype, ComputeDevice device) {
-        return call("zeros", IValue.listFrom(shape), IValue.from((long) torchCode(dtype)),
+        return call("zeros", dtype, IValue.listFrom(shape), IValue.from((long) torchCode(dtype)),
                 IValue.from(device.torchName()));
     }
 
     public static Tensor full(long[] shape, double value, DType dtype, ComputeDevice device) {
-        return call("full", IValue.listFrom(shape), IValue.from(value), IValue.from((long) torchCode(dtype)),
+        return call("full", dtype, IValue.listFrom(shape), IValue.from(value), IValue.from((long) torchCode(dtype)),
                 IValue.from(device.torchName()));
     }
 
@@ -248,7 +280,7 @@ public final class Ops {
 
     /** The same values as {@code dtype} (a new tensor even when the dtype already matches). */
     public static Tensor cast(Tensor x, DType dtype) {
-        return call("cast", iv(x), IValue.from((long) torchCode(dtype)));
+        return call("cast", dtype, iv(x), IValue.from((long) torchCode(dtype)));
     }
 
     /** {@code x} in {@code dtype}, or {@code x} itself when it already has it. */
@@ -258,7 +290,47 @@ public final class Ops {
 
     /** A copy on {@code device}. */
     public static Tensor to(Tensor x, ComputeDevice device) {
-        return call("to_device", iv(x), IValue.from(device.torchName()));
+        return call("to_device", x.dtype(), iv(x), IValue.from(device.torchName()));
+    }
+
+    /**
+     * A copy on {@code device} issued without waiting for it: from pinned host memory the copy overlaps the host
+     * thread's work (it is ordered with later kernels on the same CUDA stream); otherwise the same as {@link #to}.
+     */
+    public static Tensor toAsync(Tensor x, ComputeDevice device) {
+        return call("to_device_async", x.dtype(), iv(x), IValue.from(device.torchName()));
+    }
+
+    /**
+     * A page-locked (pinned) host copy of {@code x}, which CUDA copies from at full bus speed and asynchronously;
+     * {@code x} itself when the libtorch in use has no CUDA (pinning needs a CUDA device).
+     */
+    public static Tensor pinned(Tensor x) {
+        if (x.device().isCuda() || !TorchEngine.get().hasCuda()) {
+            return x;
+        }
+        return call("pin", x.dtype(), iv(x));
+    }
+
+    // ---- float8 weight storage ------------------------------------------------------------------------------
+
+    /**
+     * Per-output-channel float8 (e4m3fn) quantisation of a weight [out, in]: {@code scale = amax(|row|) / 448} (float32
+     * [out, 1]) and {@code values = w / scale} rounded to float8. Returns {values, scale}.
+     */
+    public static Tensor[] quantizeFp8(Tensor weight) {
+        if (weight.rank() != 2) {
+            throw new IllegalArgumentException("float8 quantisation takes a 2-D weight [out, in], got "
+                    + Arrays.toString(weight.shape()));
+        }
+        Tensor scale = call("fp8_scales", DType.F32, iv(weight));
+        Tensor values = call("fp8_quantize", DType.F8_E4M3, iv(weight), iv(scale));
+        return new Tensor[] {values, scale};
+    }
+
+    /** {@code values * scale} in {@code dtype}: one fused op, computed in float32 and rounded once. */
+    public static Tensor dequantizeFp8(Tensor values, Tensor scale, DType dtype) {
+        return call("fp8_dequantize", dtype, iv(values), iv(scale), IValue.from((long) torchCode(dtype)));
     }
 
     // ---- checks -------------------------------------------------------------------------------------------------
@@ -269,7 +341,7 @@ public final class Ops {
      */
     public static boolean allFinite(Tensor x) {
         try (TensorScope s = TensorScope.open()) {
-            return call("all_finite", iv(x)).nd().getBoolean();
+            return call("all_finite", DType.BOOL, iv(x)).nd().getBoolean();
         }
     }
 
@@ -281,10 +353,20 @@ public final class Ops {
             for (int i = 0; i < parts.length; i++) {
                 parts[i] = iv(xs.get(i));
             }
-            return call("cat", IValue.listFrom(parts), IValue.from((long) axis));
+            return call("cat", unnamed(xs), IValue.listFrom(parts), IValue.from((long) axis));
         } finally {
             closeAll(parts); // a list IValue does not own its elements' handles: each holds a tensor reference
         }
+    }
+
+    /** The dtype DJL cannot name among {@code xs} (the result's, when DJL cannot name it either). */
+    private static DType unnamed(List<Tensor> xs) {
+        for (Tensor t : xs) {
+            if (!djlNames(t.dtype())) {
+                return t.dtype();
+            }
+        }
+        return xs.get(0).dtype();
     }
 
     private static void closeAll(IValue[] values) {
@@ -296,7 +378,7 @@ public final class Ops {
     }
 
     public static Tensor softmax(Tensor x, int axis) {
-        return call("softmax", iv(x), IValue.from((long) axis));
+        return call("softmax", x.dtype(), iv(x), IValue.from((long) axis));
     }
 
     /**
@@ -306,35 +388,35 @@ public final class Ops {
      */
     public static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor mask) {
         if (mask == null) {
-            return call("sdpa", iv(q), iv(k), iv(v));
+            return call("sdpa", q.dtype(), iv(q), iv(k), iv(v));
         }
         Tensor m = mask.dtype() == DType.BOOL ? mask : as(mask, q.dtype());
-        return call("sdpa_masked", iv(q), iv(k), iv(v), iv(m));
+        return call("sdpa_masked", q.dtype(), iv(q), iv(k), iv(v), iv(m));
     }
 
     /** {@code x / sqrt(mean(x^2, axis) + eps)}, computed in float32 and returned in x's dtype (no weight). */
     public static Tensor rmsNormalize(Tensor x, int axis, double eps) {
-        return call("rms_normalize", iv(x), IValue.from((long) axis), IValue.from(eps));
+        return call("rms_normalize", x.dtype(), iv(x), IValue.from((long) axis), IValue.from(eps));
     }
 
     /** {@code x / max(||x||_2 over axis, eps)} (torch.nn.functional.normalize). */
     public static Tensor l2Normalize(Tensor x, int axis, double eps) {
-        return call("l2_normalize", iv(x), IValue.from((long) axis), IValue.from(eps));
+        return call("l2_normalize", x.dtype(), iv(x), IValue.from((long) axis), IValue.from(eps));
     }
 
     /** LayerNorm over the last dimension without affine parameters. */
     public static Tensor layerNorm(Tensor x, double eps) {
-        return call("layer_norm", iv(x), IValue.from(x.size(-1)), IValue.from(eps));
+        return call("layer_norm", x.dtype(), iv(x), IValue.from(x.size(-1)), IValue.from(eps));
     }
 
     public static Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps) {
-        return call("group_norm", iv(x), IValue.from((long) groups), iv(weight), iv(bias), IValue.from(eps));
+        return call("group_norm", x.dtype(), iv(x), IValue.from((long) groups), iv(weight), iv(bias), IValue.from(eps));
     }
 
     /** {@code x W^T + b} with the weight in PyTorch's [out, in] layout; {@code bias} may be null. */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
-        return bias == null ? call("linear", iv(x), iv(weight))
-                : call("linear_bias", iv(x), iv(weight), iv(bias));
+        return bias == null ? call("linear", x.dtype(), iv(x), iv(weight))
+                : call("linear_bias", x.dtype(), iv(x), iv(weight), iv(bias));
     }
 
     /**
@@ -352,26 +434,26 @@ public final class Ops {
                 return s.keep(cast(y, x.dtype()));
             }
         }
-        return call("conv2d", iv(x), iv(weight), iv(bias), IValue.listFrom(stride, stride),
+        return call("conv2d", x.dtype(), iv(x), iv(weight), iv(bias), IValue.listFrom(stride, stride),
                 IValue.listFrom(padding, padding));
     }
 
     /** Exact (erf) GELU. */
     public static Tensor gelu(Tensor x) {
-        return call("gelu", iv(x));
+        return call("gelu", x.dtype(), iv(x));
     }
 
     /** GELU with the tanh approximation. */
     public static Tensor geluTanh(Tensor x) {
-        return call("gelu_tanh", iv(x));
+        return call("gelu_tanh", x.dtype(), iv(x));
     }
 
     public static Tensor silu(Tensor x) {
-        return call("silu", iv(x));
+        return call("silu", x.dtype(), iv(x));
     }
 
     /** Nearest-neighbour resize of the last two dimensions of an (N, C, H, W) tensor. */
     public static Tensor upsampleNearest(Tensor x, long height, long width) {
-        return call("upsample_nearest2d", iv(x), IValue.listFrom(height, width));
+        return call("upsample_nearest2d", x.dtype(), iv(x), IValue.listFrom(height, width));
     }
 }

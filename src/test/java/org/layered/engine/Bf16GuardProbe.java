@@ -4,7 +4,8 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * Runs every {@link Tensor} method and {@link Ops} function on bf16 inputs. Started in a child JVM by
+ * Runs every {@link Tensor} method and {@link Ops} function on bf16 inputs, and the storage ops on float8 (compute
+ * ops on float8 must fail with an exception, not an abort). Started in a child JVM by
  * {@link Bf16GuardTest}: if any of them reached a DJL code path that aborts on bf16, the child dies with exit 134
  * and the test names the last op printed, instead of the whole test run dying.
  */
@@ -29,6 +30,7 @@ public final class Bf16GuardProbe {
             return;
         }
         ComputeDevice cpu = ComputeDevice.CPU;
+        EngineChecks.enable(true); // every dtype the facade infers for bf16/float8 results is confirmed by libtorch
         try (TensorScope s = TensorScope.open()) {
             Tensor f = Ops.fromFloats(new float[] {0.5f, -1f, 2f, 3f, -4f, 5f, 6f, 7f}, new long[] {2, 4}, cpu);
             Tensor b = Ops.cast(f, DType.BF16);
@@ -113,8 +115,71 @@ public final class Bf16GuardProbe {
             run("allFinite", () -> Ops.fromDoubles(new double[] {Ops.allFinite(b) ? 1 : 0}, new long[] {1}, cpu));
             run("zeros", () -> Ops.zeros(new long[] {2, 2}, DType.BF16, cpu));
             run("full", () -> Ops.full(new long[] {2, 2}, 3.0, DType.BF16, cpu));
+            run("toAsync", () -> Ops.toAsync(b, cpu));
+            run("pinned", () -> Ops.pinned(b));
+            run("strides", () -> Ops.fromLongs(Ops.strides(b.transpose(0, 1)), new long[] {2}, cpu));
+            run("sharesStorage", () -> Ops.fromBooleans(new boolean[] {Ops.sharesStorage(b, b.slice(1, 1, 3).nd())},
+                    new long[] {1}, cpu));
+            run("dtypeCode", () -> Ops.fromLongs(new long[] {Ops.torchCode(Ops.dtypeCode(b.nd()))}, new long[] {1},
+                    cpu));
+            float8(w, cpu);
         }
         System.out.println("BF16-GUARD-OK");
+    }
+
+    /**
+     * Float8 weights: the storage ops work and keep the dtype; compute ops, which libtorch does not offer for float8,
+     * end in a Java exception, never an abort.
+     */
+    private static void float8(Tensor bf16Weight, ComputeDevice cpu) {
+        Tensor[] q = Ops.quantizeFp8(bf16Weight);
+        Tensor f8 = q[0];
+        if (f8.dtype() != DType.F8_E4M3) {
+            throw new AssertionError("quantizeFp8 did not give float8: " + f8.dtype());
+        }
+        run("f8 quantize", () -> q[1]);
+        run("f8 dequantize bf16", () -> Ops.dequantizeFp8(f8, q[1], DType.BF16));
+        run("f8 dequantize f32", () -> Ops.dequantizeFp8(f8, q[1], DType.F32));
+        run("f8 cast", () -> Ops.cast(Ops.cast(bf16Weight, DType.F8_E4M3), DType.BF16));
+        run("f8 zeros", () -> Ops.zeros(new long[] {2, 2}, DType.F8_E4M3, cpu));
+        run("f8 reshape", () -> f8.reshape(4, 2));
+        run("f8 permute", () -> f8.permute(1, 0));
+        run("f8 transpose", () -> f8.transpose(0, 1));
+        run("f8 unsqueeze", () -> f8.unsqueeze(0));
+        run("f8 squeeze", () -> f8.unsqueeze(0).squeeze(0));
+        run("f8 slice", () -> f8.slice(1, 1, 3));
+        run("f8 get", () -> f8.get("..., 0::2"));
+        run("f8 broadcast", () -> f8.unsqueeze(0).broadcast(3, 2, 4));
+        run("f8 copy", f8::copy);
+        run("f8 toAsync", () -> Ops.toAsync(f8, cpu));
+        run("f8 pinned", () -> Ops.pinned(f8));
+        run("f8 read", () -> {
+            try {
+                return Ops.read(DType.F8_E4M3, new long[] {2, 3}, cpu, (offset, dst) -> {
+                    while (dst.hasRemaining()) {
+                        dst.put((byte) 0x38); // 1.0
+                    }
+                });
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        List<Supplier<Tensor>> unsupported = List.of(() -> f8.add(f8), () -> f8.mul(2.0), () -> f8.matmul(f8),
+                () -> f8.sum(new int[] {1}, true), () -> Ops.linear(f8, f8, null), () -> Ops.softmax(f8, -1),
+                () -> f8.maximum(f8), () -> f8.clamp(-1, 1), () -> Ops.concat(List.of(f8, f8), 0),
+                () -> f8.pad(new long[] {0, 1}, 0), () -> f8.take(Ops.fromLongs(new long[] {1}, new long[] {1}, cpu)),
+                () -> f8.gt(0.0), () -> f8.exp(), () -> Ops.layerNorm(f8, 1e-6));
+        for (int i = 0; i < unsupported.size(); i++) {
+            System.out.println("op f8 compute " + i);
+            System.out.flush();
+            try {
+                Tensor t = unsupported.get(i).get();
+                System.out.println("  works, gives " + t.dtype());
+                t.toFloats();
+            } catch (RuntimeException e) {
+                System.out.println("  refused: " + e.getClass().getSimpleName());
+            }
+        }
     }
 
     /** The call the facade exists to prevent: DJL asked for bf16. Expected to abort this JVM (exit 134). */

@@ -83,6 +83,13 @@ public final class NonFiniteScan {
                     classify(b.getShort(), 0x7c00L, 0x03ffL, counts);
                 }
             }
+            case F8_E4M3 -> {
+                while (b.hasRemaining()) {
+                    if ((b.get() & 0x7F) == 0x7F) {
+                        counts[0]++; // the only non-finite value: NaN (e4m3fn has no infinity)
+                    }
+                }
+            }
             default -> throw new IllegalArgumentException(dtype + " is not a floating type");
         }
     }

@@ -46,7 +46,7 @@ public final class SafetensorsFile implements AutoCloseable {
     /** Default mapping chunk: well below the 2^31 limit of a ByteBuffer, and a round size for the OS. */
     static final long DEFAULT_CHUNK_BYTES = 1L << 30;
 
-    private static final String SUPPORTED = "F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL";
+    private static final String SUPPORTED = "F64, F32, F16, BF16, F8_E4M3, I64, I32, I16, I8, U8, BOOL";
     private static final String REDOWNLOAD = "the file is corrupt; re-download it";
 
     private static volatile long maxChunkBytes = DEFAULT_CHUNK_BYTES;

@@ -104,7 +104,10 @@ public final class SafetensorsWriter {
         return putFloats(name, DType.F32, shape, values);
     }
 
-    /** Adds a floating-point tensor, converting to {@code dtype} (F64, F32, F16 or BF16, rounding to nearest even). */
+    /**
+     * Adds a floating-point tensor, converting to {@code dtype} (F64, F32, F16, BF16 or F8_E4M3, rounding to nearest
+     * even).
+     */
     public SafetensorsWriter putFloats(String name, DType dtype, long[] shape, float[] values) {
         ByteBuffer b = allocate(name, dtype, shape, values.length);
         for (float v : values) {
@@ -113,6 +116,7 @@ public final class SafetensorsWriter {
                 case F32 -> b.putFloat(v);
                 case F16 -> b.putShort(TensorValues.floatToHalf(v));
                 case BF16 -> b.putShort(TensorValues.floatToBf16(v));
+                case F8_E4M3 -> b.put(TensorValues.floatToF8e4m3(v));
                 default -> throw new IllegalArgumentException("tensor '" + name + "': putFloats needs a floating "
                         + "dtype, got " + dtype + " (use putLongs)");
             }

@@ -34,6 +34,7 @@ public final class TensorValues {
                     case F32 -> b.getFloat();
                     case F16 -> halfToFloat(b.getShort());
                     case BF16 -> bf16ToFloat(b.getShort());
+                    case F8_E4M3 -> f8e4m3ToFloat(b.get());
                     case I64 -> (float) b.getLong();
                     case I32 -> (float) b.getInt();
                     case I16 -> b.getShort();
@@ -46,7 +47,7 @@ public final class TensorValues {
         return out;
     }
 
-    /** All elements of a floating-point tensor as doubles (exact for F64, F32, F16 and BF16). */
+    /** All elements of a floating-point tensor as doubles (exact for F64, F32, F16, BF16 and F8_E4M3). */
     public static double[] toDoubles(TensorInfo info, List<ByteBuffer> data) {
         DType t = info.dtype();
         if (t != DType.F64) {
@@ -182,5 +183,53 @@ public final class TensorValues {
         // up to infinity. For subnormals r is the mantissa itself (and may round up to the smallest normal).
         int out = e >= 1 ? ((e - 1) << 10) + r : r;
         return (short) (sign | out);
+    }
+
+    /** Largest finite float8 e4m3fn value. */
+    public static final float F8_E4M3_MAX = 448f;
+
+    /**
+     * float8 e4m3fn bits (1 sign, 4 exponent bits with bias 7, 3 mantissa bits; no infinities, {@code S.1111.111} is
+     * NaN) to float, exactly.
+     */
+    public static float f8e4m3ToFloat(byte bits) {
+        int c = bits & 0xFF;
+        int exp = (c >>> 3) & 0xF;
+        int mant = c & 0x7;
+        float v;
+        if (exp == 0xF && mant == 0x7) {
+            v = Float.NaN;
+        } else if (exp == 0) {
+            v = Math.scalb((float) mant, -9); // subnormal: mant/8 * 2^-6
+        } else {
+            v = Math.scalb(1f + mant / 8f, exp - 7);
+        }
+        return (c & 0x80) != 0 ? -v : v;
+    }
+
+    /**
+     * Float to float8 e4m3fn bits, rounding to nearest even as PyTorch does; magnitudes that round beyond 448, and
+     * NaN and infinities, become NaN (the format has no infinity).
+     */
+    public static byte floatToF8e4m3(float f) {
+        int sign = Float.floatToRawIntBits(f) < 0 ? 0x80 : 0;
+        float a = Math.abs(f);
+        if (Float.isNaN(a) || Float.isInfinite(a)) {
+            return (byte) (sign | 0x7F);
+        }
+        int code;
+        if (a < 0x1p-6f) {
+            code = (int) Math.rint(a * 0x1p9f); // subnormal steps of 2^-9; 8 carries into the smallest normal
+        } else {
+            int e = Math.getExponent(a);
+            int m = (int) Math.rint((a / Math.scalb(1f, e) - 1f) * 8f);
+            if (m == 8) {
+                e++;
+                m = 0;
+            }
+            int biased = e + 7;
+            code = biased > 15 || (biased == 15 && m == 7) ? 0x7F : (biased << 3) | m;
+        }
+        return (byte) (sign | code);
     }
 }
