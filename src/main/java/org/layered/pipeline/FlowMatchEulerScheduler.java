@@ -178,7 +178,7 @@ public final class FlowMatchEulerScheduler {
                 Tensor sample32 = Ops.as(sample, DType.F32); // "upcast to avoid precision issues"
                 // dt is a 0-dim tensor upstream, so dt * model_output keeps the model output's dtype
                 Tensor prev = sample32.add(modelOutput.mul(dt));
-                return s.keep(Ops.cast(prev, modelOutput.dtype()));
+                return s.keep(Ops.as(prev, modelOutput.dtype()));
             }
         }
     }

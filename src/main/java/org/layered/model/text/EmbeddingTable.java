@@ -73,7 +73,7 @@ final class EmbeddingTable {
             } else {
                 Tensor table = source.load(name, source.dtype(name), device);
                 Tensor idx = Ops.fromLongs(ids, new long[] {ids.length}, device);
-                rowsTensor = Ops.cast(table.take(idx), dtype);
+                rowsTensor = Ops.as(table.take(idx), dtype);
             }
             out = s.keep(rowsTensor);
         }
