@@ -19,8 +19,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -90,19 +92,18 @@ public final class QwenImageTransformer implements AutoCloseable {
         List<String> inputs = new ArrayList<>(List.of("img_in.weight", "img_in.bias", "txt_norm.weight",
                 "txt_in.weight", "txt_in.bias"));
         inputs.addAll(TimestepEmbedding.weightNames(config));
-        this.inputGroup = new WeightGroup("input layers", "", inputs);
+        this.inputGroup = new WeightGroup("input layers", "", inputs, linearWeights(inputs));
         List<WeightGroup> blocks = new ArrayList<>();
         for (int i = 0; i < config.numLayers(); i++) {
-            blocks.add(new WeightGroup("block " + i, DoubleStreamBlock.prefix(i), DoubleStreamBlock.WEIGHTS));
+            blocks.add(new WeightGroup("block " + i, DoubleStreamBlock.prefix(i), DoubleStreamBlock.WEIGHTS,
+                    linearWeights(DoubleStreamBlock.WEIGHTS)));
         }
         this.blockGroups = List.copyOf(blocks);
-        this.outputGroup = new WeightGroup("output layers", "", OutputLayer.WEIGHTS);
+        this.outputGroup = new WeightGroup("output layers", "", OutputLayer.WEIGHTS,
+                linearWeights(OutputLayer.WEIGHTS));
         checkWeights(config, source);
-        List<WeightGroup> runOrder = new ArrayList<>();
-        runOrder.add(inputGroup);
-        runOrder.add(outputGroup);
-        runOrder.addAll(blockGroups);
-        this.residency = options.residency().build(source, runOrder, options.precision().dtype(), options.device());
+        this.residency = options.residency().build(source, priority(), weightGroups(), options.precision().dtype(),
+                options.device());
         this.rope = new Layer3DRope(config.axesDimsRope());
     }
 
@@ -160,7 +161,33 @@ public final class QwenImageTransformer implements AutoCloseable {
         return rope;
     }
 
-    /** The weight groups: input layers, blocks 0..n-1, output layers. */
+    /**
+     * The weights of linear layers among {@code names} ({@code .weight} of the input and output projections, the
+     * timestep MLP, modulation, attention and MLP layers), which float8 storage may quantise; not the per-head norms,
+     * the text norm or the {@code addition_t_embedding} table.
+     */
+    static Set<String> linearWeights(List<String> names) {
+        Set<String> out = new HashSet<>();
+        for (String n : names) {
+            boolean norm = n.contains("norm_q.") || n.contains("norm_k.") || n.contains("norm_added_")
+                    || n.equals("txt_norm.weight");
+            if (n.endsWith(".weight") && !norm && !n.equals(TimestepEmbedding.ADDITION)) {
+                out.add(n);
+            }
+        }
+        return out;
+    }
+
+    /** The groups in the order residency holds them: input and output layers first, then the blocks. */
+    public List<WeightGroup> priority() {
+        List<WeightGroup> order = new ArrayList<>();
+        order.add(inputGroup);
+        order.add(outputGroup);
+        order.addAll(blockGroups);
+        return order;
+    }
+
+    /** The weight groups in execution order: input layers, blocks 0..n-1, output layers. */
     public List<WeightGroup> weightGroups() {
         List<WeightGroup> all = new ArrayList<>();
         all.add(inputGroup);

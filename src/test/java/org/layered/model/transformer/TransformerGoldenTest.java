@@ -1,6 +1,9 @@
 package org.layered.model.transformer;
 
 import org.layered.weights.residency.StreamedWeights;
+import org.layered.weights.residency.TieredWeights;
+import org.layered.weights.residency.WeightFormat;
+import org.layered.weights.residency.WeightTier;
 import org.layered.weights.residency.WeightGroup;
 import org.layered.weights.residency.ResidencyPolicy;
 import org.junit.jupiter.api.AfterAll;
@@ -136,6 +139,110 @@ class TransformerGoldenTest {
             assertFalse(mixed.residency().isResident(groups.get(2)), mixed.toString()); // block 1
             assertEquals(0.0, Golden.maxAbsDiff(expected, run(mixed, "mask").get("output")));
         }
+    }
+
+    @Test
+    void everyTierAndTheHostCopyAheadGiveTheResidentResult() throws IOException {
+        float[] expected = run(resident, "mask").get("output");
+        long input;
+        long host;
+        List<WeightGroup> groups = resident.weightGroups(); // input, block 0, block 1, output
+        try (SafetensorsWeights w = SafetensorsWeights.open(Golden.transformerDir())) {
+            input = ResidencyPolicy.cost(w, groups.get(0), resident.dtype(), WeightFormat.BF16);
+            host = ResidencyPolicy.cost(w, groups.get(3), resident.dtype(), WeightFormat.BF16)
+                    + ResidencyPolicy.cost(w, groups.get(1), resident.dtype(), WeightFormat.BF16);
+        }
+        // priority input, output, blocks: input on the device, output and block 0 in host memory, block 1 from file
+        try (QwenImageTransformer tiered = QwenImageTransformer.load(Golden.transformerDir(),
+                QwenImageTransformer.Options.cpu().withResidency(ResidencyPolicy.tiered(input, host,
+                        WeightFormat.BF16)))) {
+            TieredWeights t = (TieredWeights) tiered.residency();
+            assertEquals(List.of(WeightTier.DEVICE, WeightTier.HOST, WeightTier.FILE, WeightTier.HOST),
+                    groups.stream().map(t::tier).toList());
+            assertEquals(host, t.bytes(WeightTier.HOST));
+            for (int pass = 0; pass < 2; pass++) { // the second pass uses the copy issued ahead at the end of the first
+                assertEquals(0.0, Golden.maxAbsDiff(expected, run(tiered, "mask").get("output")), "pass " + pass);
+            }
+        }
+    }
+
+    /**
+     * Float8 weight storage (linear weights e4m3 + per-row scales, dequantised per group) against the golden float32
+     * output, side by side with bf16 and float32 on the same inputs (the figures the README reports).
+     */
+    @Test
+    void float8WeightsErrorBesideBfloat16AndFloat32() throws IOException {
+        StringBuilder report = new StringBuilder("golden case 1 (mask), error of the output vs upstream float32:\n");
+        double[] fp8Errors = null;
+        double[] bf16Errors = null;
+        for (Precision p : List.of(Precision.FLOAT32, Precision.BFLOAT16)) {
+            for (WeightFormat f : List.of(WeightFormat.BF16, WeightFormat.FP8)) {
+                try (QwenImageTransformer m = QwenImageTransformer.load(Golden.transformerDir(),
+                        QwenImageTransformer.Options.cpu().withPrecision(p)
+                                .withResidency(ResidencyPolicy.resident().withFormat(f)))) {
+                    double[] e = errors(golden.floats("mask.output"), run(m, "mask").get("output"));
+                    report.append(String.format("  compute %-8s weights %-4s: max abs %.4g, relative RMS %.4g%n",
+                            p, f == WeightFormat.BF16 ? (p == Precision.FLOAT32 ? "f32" : "bf16") : "fp8", e[0],
+                            e[1]));
+                    if (p == Precision.FLOAT32 && f == WeightFormat.FP8) {
+                        fp8Errors = e;
+                    }
+                    if (p == Precision.BFLOAT16 && f == WeightFormat.BF16) {
+                        bf16Errors = e;
+                    }
+                }
+            }
+        }
+        System.out.print(report);
+        double scale = Golden.maxAbs(golden.floats("mask.output"));
+        // float8 keeps 3 mantissa bits (relative step 1/8) against bf16's 7: several times bf16's error, well below
+        // the signal
+        assertTrue(fp8Errors[1] < 0.1 && fp8Errors[0] < 0.25 * scale, report.toString());
+        assertTrue(fp8Errors[1] > bf16Errors[1], "float8 cannot be more accurate than bf16: " + report);
+    }
+
+    private static double[] errors(float[] ref, float[] out) {
+        double sq = 0;
+        double refSq = 0;
+        for (int i = 0; i < ref.length; i++) {
+            sq += (out[i] - ref[i]) * (double) (out[i] - ref[i]);
+            refSq += ref[i] * (double) ref[i];
+        }
+        return new double[] {Golden.maxAbsDiff(ref, out), Math.sqrt(sq / refSq)};
+    }
+
+    @Test
+    void float8HoldsLinearWeightsInOneBytePlusRowScales() throws IOException {
+        try (QwenImageTransformer m = QwenImageTransformer.load(Golden.transformerDir(),
+                QwenImageTransformer.Options.cpu().withPrecision(Precision.BFLOAT16)
+                        .withResidency(ResidencyPolicy.resident().withFormat(WeightFormat.FP8)));
+             SafetensorsWeights w = SafetensorsWeights.open(Golden.transformerDir())) {
+            long expected = 0;
+            long linear = 0;
+            long bf16 = 0;
+            for (WeightGroup g : m.weightGroups()) {
+                expected += ResidencyPolicy.cost(w, g, m.dtype(), WeightFormat.FP8);
+                bf16 += ResidencyPolicy.cost(w, g, m.dtype(), WeightFormat.BF16);
+                for (String n : g.linear()) {
+                    long[] shape = w.shape(g.fullName(n));
+                    linear += shape[0] * shape[1];
+                }
+            }
+            assertEquals(expected, ((TieredWeights) m.residency()).bytes(WeightTier.DEVICE));
+            assertEquals(bf16 - linear + 4 * rows(w, m), expected, "a byte instead of two per linear weight value");
+            assertEquals(4 + 2 * 14 + 2, m.weightGroups().stream().mapToInt(g -> g.linear().size()).sum(),
+                    "linear layers: img_in, txt_in, 2 timestep, 2 x 14 per block, norm_out, proj_out");
+        }
+    }
+
+    private static long rows(SafetensorsWeights w, QwenImageTransformer m) {
+        long rows = 0;
+        for (WeightGroup g : m.weightGroups()) {
+            for (String n : g.linear()) {
+                rows += w.shape(g.fullName(n))[0];
+            }
+        }
+        return rows;
     }
 
     @Test
