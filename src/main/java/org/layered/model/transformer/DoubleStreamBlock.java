@@ -62,8 +62,8 @@ final class DoubleStreamBlock {
             s.keep(attn[1]);
         }
         img = gatedAdd(img, mi[2], attn[0], prof);
-        txt = gatedAdd(txt, mt[2], attn[1], prof);
         attn[0].close();
+        txt = gatedAdd(txt, mt[2], attn[1], prof);
         attn[1].close();
 
         img = mlpResidual(w, "img_mlp", img, mi, prof);
@@ -87,20 +87,25 @@ final class DoubleStreamBlock {
         return out;
     }
 
-    /** {@code LN(x) * (1 + scale) + shift}, LayerNorm without affine, eps 1e-6. */
+    /** {@code LN(x) * (1 + scale) + shift}, LayerNorm without affine, eps 1e-6; at most two temporaries live. */
     static Tensor normModulate(Tensor x, Tensor shift, Tensor scale, OpProfile prof) {
-        return prof.section(OpProfile.Section.NORM_MODULATE,
-                () -> modulate(Ops.layerNorm(x, TransformerConfig.EPS), shift, scale));
+        return prof.section(OpProfile.Section.NORM_MODULATE, () -> {
+            try (TensorScope s = TensorScope.open()) {
+                Tensor normed = Ops.layerNorm(x, TransformerConfig.EPS);
+                Tensor scaled = normed.mul(scale.add(1.0));
+                normed.close();
+                return s.keep(scaled.add(shift));
+            }
+        });
     }
 
     /** {@code x + gate * y}. */
     private static Tensor gatedAdd(Tensor x, Tensor gate, Tensor y, OpProfile prof) {
-        return prof.section(OpProfile.Section.RESIDUAL, () -> x.add(gate.mul(y)));
-    }
-
-    /** {@code x * (1 + scale) + shift}. */
-    static Tensor modulate(Tensor x, Tensor shift, Tensor scale) {
-        return x.mul(scale.add(1.0)).add(shift);
+        return prof.section(OpProfile.Section.RESIDUAL, () -> {
+            try (TensorScope s = TensorScope.open()) {
+                return s.keep(x.add(gate.mul(y)));
+            }
+        });
     }
 
     /** {@code x + gate2 * MLP(LN(x) * (1 + scale2) + shift2)}, the MLP's intermediates freed on return. */
@@ -111,10 +116,17 @@ final class DoubleStreamBlock {
         }
     }
 
-    /** FeedForward(dim, activation "gelu-approximate"): Linear(D, 4D), GELU(tanh), Linear(4D, D). */
+    /**
+     * FeedForward(dim, activation "gelu-approximate"): Linear(D, 4D), GELU(tanh), Linear(4D, D); frees {@code x} and
+     * each 4D-wide temporary as soon as the next op has consumed it.
+     */
     private static Tensor mlp(GroupWeights w, String name, Tensor x, OpProfile prof) {
         Tensor h = prof.linear(x, w.get(name + ".net.0.proj.weight"), w.get(name + ".net.0.proj.bias"));
+        x.close();
         Tensor a = prof.section(OpProfile.Section.ACTIVATION, () -> Ops.geluTanh(h));
-        return prof.linear(a, w.get(name + ".net.2.weight"), w.get(name + ".net.2.bias"));
+        h.close();
+        Tensor y = prof.linear(a, w.get(name + ".net.2.weight"), w.get(name + ".net.2.bias"));
+        a.close();
+        return y;
     }
 }

@@ -3,6 +3,7 @@ package org.layered.model.transformer;
 import org.layered.weights.residency.GroupWeights;
 import org.layered.engine.Ops;
 import org.layered.engine.Tensor;
+import org.layered.engine.TensorScope;
 
 import java.util.List;
 
@@ -24,6 +25,9 @@ final class JointAttention {
     }
 
     /**
+     * Memory: q, k and v are each built and joined before the next one starts, their per-stream parts freed; the
+     * peak is the joined q, k, v and the attention output, (L + S) x D each, besides the inputs.
+     *
      * @param img  modulated image stream (B, S, D)
      * @param txt  modulated text stream (B, L, D)
      * @param mask null or bool (B, 1, 1, L + S), true = may attend
@@ -31,56 +35,76 @@ final class JointAttention {
      */
     static Tensor[] forward(GroupWeights w, Tensor img, Tensor txt, RopeFactors rope, Tensor mask, int heads,
             OpProfile prof) {
-        long b = img.size(0);
         long s = img.size(1);
         long l = txt.size(1);
         long dim = img.size(2);
-        long hd = dim / heads;
-
-        Tensor qi = project(w, "attn.to_q", img, prof, b, s, heads, hd);
-        Tensor ki = project(w, "attn.to_k", img, prof, b, s, heads, hd);
-        Tensor vi = project(w, "attn.to_v", img, prof, b, s, heads, hd);
-        Tensor qt = project(w, "attn.add_q_proj", txt, prof, b, l, heads, hd);
-        Tensor kt = project(w, "attn.add_k_proj", txt, prof, b, l, heads, hd);
-        Tensor vt = project(w, "attn.add_v_proj", txt, prof, b, l, heads, hd);
-
-        qi = qkNormRope(qi, w.get("attn.norm_q.weight"), rope.imgCos(), rope.imgSin(), prof);
-        ki = qkNormRope(ki, w.get("attn.norm_k.weight"), rope.imgCos(), rope.imgSin(), prof);
-        qt = qkNormRope(qt, w.get("attn.norm_added_q.weight"), rope.txtCos(), rope.txtSin(), prof);
-        kt = qkNormRope(kt, w.get("attn.norm_added_k.weight"), rope.txtCos(), rope.txtSin(), prof);
-
-        // (B, L+S, H, hd) -> (B, H, L+S, hd), text first
-        Tensor q = join(qt, qi, prof);
-        Tensor k = join(kt, ki, prof);
-        Tensor v = join(vt, vi, prof);
-        Tensor att = prof.attention(q, k, v, mask);
-        Tensor joint = prof.section(OpProfile.Section.JOIN_SPLIT,
-                () -> att.permute(0, 2, 1, 3).reshape(b, l + s, dim));
-
-        Tensor txtOut = prof.linear(joint.slice(1, 0, l), w.get("attn.to_add_out.weight"),
-                w.get("attn.to_add_out.bias"));
-        Tensor imgOut = prof.linear(joint.slice(1, l, l + s), w.get("attn.to_out.0.weight"),
-                w.get("attn.to_out.0.bias"));
-        return new Tensor[] {imgOut, txtOut};
+        Tensor joint;
+        try (TensorScope scope = TensorScope.open()) {
+            Tensor q = joined(w, "attn.add_q_proj", "attn.norm_added_q", "attn.to_q", "attn.norm_q", txt, img, rope,
+                    heads, prof);
+            Tensor k = joined(w, "attn.add_k_proj", "attn.norm_added_k", "attn.to_k", "attn.norm_k", txt, img, rope,
+                    heads, prof);
+            Tensor v = joined(w, "attn.add_v_proj", null, "attn.to_v", null, txt, img, rope, heads, prof);
+            Tensor att = prof.attention(q, k, v, mask);
+            q.close();
+            k.close();
+            v.close();
+            // (B, H, L+S, hd) -> (B, L+S, D): a copy
+            joint = scope.keep(prof.section(OpProfile.Section.JOIN_SPLIT,
+                    () -> att.permute(0, 2, 1, 3).reshape(img.size(0), l + s, dim)));
+        }
+        try (TensorScope scope = TensorScope.open()) {
+            Tensor txtOut = prof.linear(joint.slice(1, 0, l), w.get("attn.to_add_out.weight"),
+                    w.get("attn.to_add_out.bias"));
+            Tensor imgOut = prof.linear(joint.slice(1, l, l + s), w.get("attn.to_out.0.weight"),
+                    w.get("attn.to_out.0.bias"));
+            joint.close();
+            return new Tensor[] {scope.keep(imgOut), scope.keep(txtOut)};
+        }
     }
 
-    private static Tensor qkNormRope(Tensor x, Tensor weight, Tensor cos, Tensor sin, OpProfile prof) {
-        Tensor normed = prof.section(OpProfile.Section.QK_NORM, () -> rmsNorm(x, weight));
-        return prof.section(OpProfile.Section.ROPE, () -> Layer3DRope.rotate(normed, cos, sin));
+    /**
+     * One of q, k, v over the joint sequence, text first: both streams projected to (B, n, H, hd), RMS-normed and
+     * rotated when norm weights are named, joined and laid out (B, H, L + S, hd). Only the result stays.
+     */
+    private static Tensor joined(GroupWeights w, String textProj, String textNorm, String imageProj,
+            String imageNorm, Tensor txt, Tensor img, RopeFactors rope, int heads, OpProfile prof) {
+        try (TensorScope scope = TensorScope.open()) {
+            Tensor t = normRope(w, textNorm, project(w, textProj, txt, prof, heads), rope.txtCos(), rope.txtSin(),
+                    prof);
+            Tensor i = normRope(w, imageNorm, project(w, imageProj, img, prof, heads), rope.imgCos(), rope.imgSin(),
+                    prof);
+            return scope.keep(prof.section(OpProfile.Section.JOIN_SPLIT,
+                    () -> Ops.concat(List.of(t, i), 1).permute(0, 2, 1, 3)));
+        }
     }
 
-    private static Tensor join(Tensor txt, Tensor img, OpProfile prof) {
-        return prof.section(OpProfile.Section.JOIN_SPLIT,
-                () -> Ops.concat(List.of(txt, img), 1).permute(0, 2, 1, 3));
+    /** Per-head RMS norm then RoPE when {@code norm} names the weights, freeing {@code x}; else {@code x}. */
+    private static Tensor normRope(GroupWeights w, String norm, Tensor x, Tensor cos, Tensor sin, OpProfile prof) {
+        if (norm == null) {
+            return x;
+        }
+        Tensor out;
+        try (TensorScope scope = TensorScope.open()) {
+            Tensor normed = prof.section(OpProfile.Section.QK_NORM, () -> rmsNorm(x, w.get(norm + ".weight")));
+            out = scope.keep(prof.section(OpProfile.Section.ROPE, () -> Layer3DRope.rotate(normed, cos, sin)));
+        }
+        x.close();
+        return out;
     }
 
-    private static Tensor project(GroupWeights w, String name, Tensor x, OpProfile prof, long b, long n, int heads,
-            long hd) {
-        return prof.linear(x, w.get(name + ".weight"), w.get(name + ".bias")).reshape(b, n, heads, hd);
+    /** A projection laid out (B, n, H, hd); the returned view is the only handle on its memory. */
+    private static Tensor project(GroupWeights w, String name, Tensor x, OpProfile prof, int heads) {
+        try (TensorScope scope = TensorScope.open()) {
+            return scope.keep(prof.linear(x, w.get(name + ".weight"), w.get(name + ".bias")).reshape(x.size(0),
+                    x.size(1), heads, x.size(2) / heads));
+        }
     }
 
     /** diffusers RMSNorm: statistics in float32, result in the input dtype, times the weight. */
     static Tensor rmsNorm(Tensor x, Tensor weight) {
-        return Ops.rmsNormalize(x, -1, TransformerConfig.EPS).mul(weight);
+        try (TensorScope scope = TensorScope.open()) {
+            return scope.keep(Ops.rmsNormalize(x, -1, TransformerConfig.EPS).mul(weight));
+        }
     }
 }

@@ -4,6 +4,7 @@ import org.layered.engine.ComputeDevice;
 import org.layered.engine.DType;
 import org.layered.engine.Ops;
 import org.layered.engine.Tensor;
+import org.layered.engine.TensorScope;
 
 import java.util.List;
 
@@ -164,12 +165,22 @@ public final class Layer3DRope {
         if (s.length != 4 || s[3] % 2 != 0) {
             throw new IllegalArgumentException("RoPE input must be (B, S, H, D) with even D, got " + x);
         }
-        Tensor xf = Ops.as(x, DType.F32).reshape(s[0], s[1], s[2], s[3] / 2, 2);
-        Tensor re = xf.get("..., 0");
-        Tensor im = xf.get("..., 1");
-        Tensor outRe = re.mul(cos).sub(im.mul(sin));
-        Tensor outIm = re.mul(sin).add(im.mul(cos));
-        Tensor out = Ops.concat(List.of(outRe.unsqueeze(-1), outIm.unsqueeze(-1)), -1).reshape(s);
-        return Ops.as(out, x.dtype());
+        try (TensorScope scope = TensorScope.open()) {
+            Tensor xf = Ops.as(x, DType.F32).reshape(s[0], s[1], s[2], s[3] / 2, 2);
+            Tensor re = xf.get("..., 0");
+            Tensor im = xf.get("..., 1");
+            Tensor outRe = combine(re.mul(cos), im.mul(sin), true);
+            Tensor outIm = combine(re.mul(sin), im.mul(cos), false);
+            Tensor out = Ops.concat(List.of(outRe.unsqueeze(-1), outIm.unsqueeze(-1)), -1).reshape(s);
+            return scope.keep(Ops.as(out, x.dtype()));
+        }
+    }
+
+    /** {@code a - b} or {@code a + b}, freeing both operands (half-size float32 temporaries). */
+    private static Tensor combine(Tensor a, Tensor b, boolean subtract) {
+        Tensor r = subtract ? a.sub(b) : a.add(b);
+        a.close();
+        b.close();
+        return r;
     }
 }
