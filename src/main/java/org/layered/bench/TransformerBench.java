@@ -13,6 +13,7 @@ import org.layered.model.transformer.OpProfile;
 import org.layered.model.transformer.QwenImageTransformer;
 import org.layered.weights.residency.ResidencyPolicy;
 import org.layered.model.transformer.TransformerConfig;
+import org.layered.model.transformer.TransformerLayout;
 import org.layered.weights.safetensors.SafetensorsWriter;
 
 import java.io.IOException;
@@ -24,6 +25,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.stream.Stream;
 
@@ -199,36 +201,21 @@ public final class TransformerBench {
      * (uniform in +-1/sqrt(fan_in), norm scales 1) for {@code config}; returns the weight bytes.
      */
     public static long writeRandomCheckpoint(TransformerConfig c, Path dir, long seed) throws IOException {
-        long d = c.innerDim();
-        long j = c.jointAttentionDim();
         List<Object[]> tensors = new ArrayList<>();
-        addLinear(tensors, "img_in", d, c.inChannels());
-        tensors.add(new Object[] {"txt_norm.weight", new long[] {j}, 0.0});
-        addLinear(tensors, "txt_in", d, j);
-        addLinear(tensors, "time_text_embed.timestep_embedder.linear_1", d, TransformerConfig.TIME_PROJ_DIM);
-        addLinear(tensors, "time_text_embed.timestep_embedder.linear_2", d, d);
-        if (c.useAdditionalTCond()) {
-            tensors.add(new Object[] {"time_text_embed.addition_t_embedding.weight", new long[] {2, d}, 1.0});
+        Map<String, long[]> shapes = TransformerLayout.parameterShapes(c);
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            String name = e.getKey();
+            long[] shape = e.getValue();
+            double bound; // 0: constant 1 (norm scales); else uniform(-bound, bound) with the layer's fan-in
+            if (name.endsWith(".bias")) {
+                bound = 1.0 / Math.sqrt(shapes.get(name.substring(0, name.length() - 4) + "weight")[1]);
+            } else if (shape.length == 1) {
+                bound = 0.0;
+            } else {
+                bound = name.endsWith("addition_t_embedding.weight") ? 1.0 : 1.0 / Math.sqrt(shape[1]);
+            }
+            tensors.add(new Object[] {name, shape, bound});
         }
-        for (int b = 0; b < c.numLayers(); b++) {
-            String p = "transformer_blocks." + b + ".";
-            addLinear(tensors, p + "img_mod.1", 6 * d, d);
-            addLinear(tensors, p + "txt_mod.1", 6 * d, d);
-            for (String a : List.of("to_q", "to_k", "to_v", "add_q_proj", "add_k_proj", "add_v_proj", "to_out.0",
-                    "to_add_out")) {
-                addLinear(tensors, p + "attn." + a, d, d);
-            }
-            for (String n : List.of("norm_q", "norm_k", "norm_added_q", "norm_added_k")) {
-                tensors.add(new Object[] {p + "attn." + n + ".weight", new long[] {c.attentionHeadDim()}, 0.0});
-            }
-            for (String m : List.of("img_mlp", "txt_mlp")) {
-                addLinear(tensors, p + m + ".net.0.proj", 4 * d, d);
-                addLinear(tensors, p + m + ".net.2", d, 4 * d);
-            }
-        }
-        addLinear(tensors, "norm_out.linear", 2 * d, d);
-        addLinear(tensors, "proj_out", c.outFeatures(), d);
-
         SafetensorsWriter w = new SafetensorsWriter();
         long total = 0;
         long k = 0;
@@ -281,9 +268,4 @@ public final class TransformerBench {
         return total;
     }
 
-    private static void addLinear(List<Object[]> tensors, String name, long out, long in) {
-        double bound = 1.0 / Math.sqrt(in);
-        tensors.add(new Object[] {name + ".weight", new long[] {out, in}, bound});
-        tensors.add(new Object[] {name + ".bias", new long[] {out}, bound});
-    }
 }

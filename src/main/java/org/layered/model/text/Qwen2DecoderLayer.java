@@ -8,7 +8,9 @@ import org.layered.weights.WeightSource;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One Qwen2 / Qwen2.5-VL decoder layer ({@code Qwen2_5_VLDecoderLayer}), pre-norm:
@@ -45,26 +47,39 @@ public final class Qwen2DecoderLayer {
      */
     static WeightGroup group(WeightSource source, String layersPrefix, int index, Qwen2TextConfig c) {
         String prefix = layersPrefix + index + ".";
-        long d = c.hiddenSize();
-        long q = (long) c.numHeads() * c.headDim();
-        long kv = (long) c.numKvHeads() * c.headDim();
-        long f = c.intermediateSize();
         List<String> names = new ArrayList<>();
-        Object[][] expected = {
-            {INPUT_NORM, new long[] {d}}, {Q_W, new long[] {q, d}}, {Q_B, new long[] {q}}, {K_W, new long[] {kv, d}},
-            {K_B, new long[] {kv}}, {V_W, new long[] {kv, d}}, {V_B, new long[] {kv}}, {O_W, new long[] {d, q}},
-            {POST_NORM, new long[] {d}}, {GATE, new long[] {f, d}}, {UP, new long[] {f, d}}, {DOWN, new long[] {d, f}},
-        };
-        for (Object[] e : expected) {
-            String local = (String) e[0];
-            check(source, prefix + local, (long[]) e[1]);
-            names.add(local);
+        for (Map.Entry<String, long[]> e : shapes(c).entrySet()) {
+            check(source, prefix + e.getKey(), e.getValue());
+            names.add(e.getKey());
         }
+        long d = c.hiddenSize();
         if (source.contains(prefix + O_B)) { // not in Qwen2.5-VL, tolerated if a variant has it
             check(source, prefix + O_B, new long[] {d});
             names.add(O_B);
         }
         return new WeightGroup("text layer " + index, prefix, names);
+    }
+
+    /** The tensors of one decoder layer (local names) with the shapes {@code c} implies. */
+    public static Map<String, long[]> shapes(Qwen2TextConfig c) {
+        long d = c.hiddenSize();
+        long q = (long) c.numHeads() * c.headDim();
+        long kv = (long) c.numKvHeads() * c.headDim();
+        long f = c.intermediateSize();
+        Map<String, long[]> m = new LinkedHashMap<>();
+        m.put(INPUT_NORM, new long[] {d});
+        m.put(Q_W, new long[] {q, d});
+        m.put(Q_B, new long[] {q});
+        m.put(K_W, new long[] {kv, d});
+        m.put(K_B, new long[] {kv});
+        m.put(V_W, new long[] {kv, d});
+        m.put(V_B, new long[] {kv});
+        m.put(O_W, new long[] {d, q});
+        m.put(POST_NORM, new long[] {d});
+        m.put(GATE, new long[] {f, d});
+        m.put(UP, new long[] {f, d});
+        m.put(DOWN, new long[] {d, f});
+        return m;
     }
 
     static void check(WeightSource source, String name, long[] shape) {

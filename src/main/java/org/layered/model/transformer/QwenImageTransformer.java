@@ -89,18 +89,10 @@ public final class QwenImageTransformer implements AutoCloseable {
         this.source = source;
         this.ownsSource = ownsSource;
         this.options = options;
-        List<String> inputs = new ArrayList<>(List.of("img_in.weight", "img_in.bias", "txt_norm.weight",
-                "txt_in.weight", "txt_in.bias"));
-        inputs.addAll(TimestepEmbedding.weightNames(config));
-        this.inputGroup = new WeightGroup("input layers", "", inputs, linearWeights(inputs));
-        List<WeightGroup> blocks = new ArrayList<>();
-        for (int i = 0; i < config.numLayers(); i++) {
-            blocks.add(new WeightGroup("block " + i, DoubleStreamBlock.prefix(i), DoubleStreamBlock.WEIGHTS,
-                    linearWeights(DoubleStreamBlock.WEIGHTS)));
-        }
-        this.blockGroups = List.copyOf(blocks);
-        this.outputGroup = new WeightGroup("output layers", "", OutputLayer.WEIGHTS,
-                linearWeights(OutputLayer.WEIGHTS));
+        List<WeightGroup> groups = TransformerLayout.groups(config);
+        this.inputGroup = groups.get(0);
+        this.blockGroups = List.copyOf(groups.subList(1, groups.size() - 1));
+        this.outputGroup = groups.get(groups.size() - 1);
         checkWeights(config, source);
         this.residency = options.residency().build(source, priority(), weightGroups(), options.precision().dtype(),
                 options.device());
@@ -377,47 +369,8 @@ public final class QwenImageTransformer implements AutoCloseable {
      * @throws IOException one line naming the weights file and the problems
      */
     public static void checkWeights(TransformerConfig config, WeightSource source) throws IOException {
-        long d = config.innerDim();
-        long j = config.jointAttentionDim();
-        long hd = config.attentionHeadDim();
         WeightCheck c = new WeightCheck(source, "transformer weights");
-        c.expect("img_in.weight", d, config.inChannels());
-        c.expect("img_in.bias", d);
-        c.expect("txt_norm.weight", j);
-        c.expect("txt_in.weight", d, j);
-        c.expect("txt_in.bias", d);
-        c.expect(TimestepEmbedding.LINEAR_1 + "weight", d, TransformerConfig.TIME_PROJ_DIM);
-        c.expect(TimestepEmbedding.LINEAR_1 + "bias", d);
-        c.expect(TimestepEmbedding.LINEAR_2 + "weight", d, d);
-        c.expect(TimestepEmbedding.LINEAR_2 + "bias", d);
-        if (config.useAdditionalTCond()) {
-            c.expect(TimestepEmbedding.ADDITION, 2, d);
-        }
-        c.expect("norm_out.linear.weight", 2 * d, d);
-        c.expect("norm_out.linear.bias", 2 * d);
-        c.expect("proj_out.weight", config.outFeatures(), d);
-        c.expect("proj_out.bias", config.outFeatures());
-        for (int i = 0; i < config.numLayers(); i++) {
-            String p = DoubleStreamBlock.prefix(i);
-            for (String m : List.of("img_mod.1", "txt_mod.1")) {
-                c.expect(p + m + ".weight", 6 * d, d);
-                c.expect(p + m + ".bias", 6 * d);
-            }
-            for (String a : List.of("to_q", "to_k", "to_v", "add_q_proj", "add_k_proj", "add_v_proj", "to_out.0",
-                    "to_add_out")) {
-                c.expect(p + "attn." + a + ".weight", d, d);
-                c.expect(p + "attn." + a + ".bias", d);
-            }
-            for (String n : List.of("norm_q", "norm_k", "norm_added_q", "norm_added_k")) {
-                c.expect(p + "attn." + n + ".weight", hd);
-            }
-            for (String m : List.of("img_mlp", "txt_mlp")) {
-                c.expect(p + m + ".net.0.proj.weight", 4 * d, d);
-                c.expect(p + m + ".net.0.proj.bias", 4 * d);
-                c.expect(p + m + ".net.2.weight", d, 4 * d);
-                c.expect(p + m + ".net.2.bias", d);
-            }
-        }
+        TransformerLayout.parameterShapes(config).forEach(c::expect);
         int maxBlock = -1;
         for (String name : source.names()) {
             Matcher m = BLOCK.matcher(name);

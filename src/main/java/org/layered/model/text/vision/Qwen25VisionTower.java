@@ -15,7 +15,9 @@ import org.layered.weights.WeightSource;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The Qwen2.5-VL vision tower ({@code Qwen2_5_VisionTransformerPretrainedModel}): pixel patches to merged image
@@ -124,25 +126,16 @@ public final class Qwen25VisionTower implements AutoCloseable {
      */
     public static Layout checkWeights(VisionConfig config, WeightSource source) {
         String prefix = detectPrefix(source);
-        long d = config.hiddenSize();
-        long f = config.intermediateSize();
-        long md = d * config.mergeUnit();
-        check(source, prefix + PATCH, new long[] {d, config.inChannels(), config.temporalPatchSize(),
-            config.patchSize(), config.patchSize()});
+        check(source, prefix + PATCH, patchShape(config));
         WeightGroup embed = new WeightGroup("vision patch embedding", prefix, List.of(PATCH));
         List<WeightGroup> blocks = new ArrayList<>();
+        Map<String, long[]> blockShapes = blockShapes(config);
         for (int i = 0; i < config.depth(); i++) {
             String p = prefix + "blocks." + i + ".";
-            Object[][] expected = {
-                {NORM1, new long[] {d}}, {NORM2, new long[] {d}}, {QKV_W, new long[] {3 * d, d}},
-                {QKV_B, new long[] {3 * d}}, {PROJ_W, new long[] {d, d}}, {PROJ_B, new long[] {d}},
-                {GATE_W, new long[] {f, d}}, {GATE_B, new long[] {f}}, {UP_W, new long[] {f, d}},
-                {UP_B, new long[] {f}}, {DOWN_W, new long[] {d, f}}, {DOWN_B, new long[] {d}},
-            };
             List<String> names = new ArrayList<>();
-            for (Object[] e : expected) {
-                check(source, p + e[0], (long[]) e[1]);
-                names.add((String) e[0]);
+            for (Map.Entry<String, long[]> e : blockShapes.entrySet()) {
+                check(source, p + e.getKey(), e.getValue());
+                names.add(e.getKey());
             }
             blocks.add(new WeightGroup("vision block " + i, p, names));
         }
@@ -151,13 +144,47 @@ public final class Qwen25VisionTower implements AutoCloseable {
                     + " vision blocks: config and weights do not match");
         }
         String mp = prefix + "merger.";
-        check(source, mp + LN_Q, new long[] {d});
-        check(source, mp + FC1_W, new long[] {md, md});
-        check(source, mp + FC1_B, new long[] {md});
-        check(source, mp + FC2_W, new long[] {config.outHiddenSize(), md});
-        check(source, mp + FC2_B, new long[] {config.outHiddenSize()});
+        mergerShapes(config).forEach((n, shape) -> check(source, mp + n, shape));
         WeightGroup merger = new WeightGroup("vision merger", mp, List.of(LN_Q, FC1_W, FC1_B, FC2_W, FC2_B));
         return new Layout(prefix, embed, List.copyOf(blocks), merger);
+    }
+
+    /** The patch embedding's shape: [hidden, channels, temporal patch, patch, patch]. */
+    public static long[] patchShape(VisionConfig c) {
+        return new long[] {c.hiddenSize(), c.inChannels(), c.temporalPatchSize(), c.patchSize(), c.patchSize()};
+    }
+
+    /** The tensors of one vision block (local names) with the shapes {@code c} implies. */
+    public static Map<String, long[]> blockShapes(VisionConfig c) {
+        long d = c.hiddenSize();
+        long f = c.intermediateSize();
+        Map<String, long[]> m = new LinkedHashMap<>();
+        m.put(NORM1, new long[] {d});
+        m.put(NORM2, new long[] {d});
+        m.put(QKV_W, new long[] {3 * d, d});
+        m.put(QKV_B, new long[] {3 * d});
+        m.put(PROJ_W, new long[] {d, d});
+        m.put(PROJ_B, new long[] {d});
+        m.put(GATE_W, new long[] {f, d});
+        m.put(GATE_B, new long[] {f});
+        m.put(UP_W, new long[] {f, d});
+        m.put(UP_B, new long[] {f});
+        m.put(DOWN_W, new long[] {d, f});
+        m.put(DOWN_B, new long[] {d});
+        return m;
+    }
+
+    /** The patch merger's tensors (local names) with the shapes {@code c} implies. */
+    public static Map<String, long[]> mergerShapes(VisionConfig c) {
+        long d = c.hiddenSize();
+        long md = d * c.mergeUnit();
+        Map<String, long[]> m = new LinkedHashMap<>();
+        m.put(LN_Q, new long[] {d});
+        m.put(FC1_W, new long[] {md, md});
+        m.put(FC1_B, new long[] {md});
+        m.put(FC2_W, new long[] {c.outHiddenSize(), md});
+        m.put(FC2_B, new long[] {c.outHiddenSize()});
+        return m;
     }
 
     /** Whether {@code source} holds a vision tower (any known prefix). */
