@@ -62,8 +62,14 @@ public final class ImageTensors {
                     + Arrays.toString(s));
         }
         try (TensorScope sc = TensorScope.open()) {
-            Tensor y = images.mul(0.5).add(0.5).clamp(0, 1);
-            return y.permute(0, 2, 3, 1).copy().toFloats();
+            Tensor half = images.mul(0.5);
+            Tensor shifted = half.add(0.5);
+            half.close();
+            Tensor y = shifted.clamp(0, 1);
+            shifted.close();
+            Tensor hwc = y.permute(0, 2, 3, 1).copy();
+            y.close();
+            return hwc.toFloats();
         }
     }
 

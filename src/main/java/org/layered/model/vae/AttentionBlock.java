@@ -35,23 +35,25 @@ final class AttentionBlock implements VaeBlock {
 
     @Override
     public Tensor forward(Tensor x) {
-        long n = x.size(0);
+        long nb = x.size(0);
         long c = channels;
         long h = x.size(2);
         long w = x.size(3);
         try (TensorScope s = TensorScope.open()) {
-            Tensor xn = norm.forward(x);
-            Tensor tokens = xn.reshape(n, c, h * w).transpose(1, 2); // (N, HW, C) view
-            Tensor qkv = Ops.linear(tokens, qkvWeight, qkvBias).unsqueeze(1); // (N, 1, HW, 3C) contiguous
-            xn.close();
-            Tensor q = qkv.slice(3, 0, c);
-            Tensor k = qkv.slice(3, c, 2 * c);
-            Tensor v = qkv.slice(3, 2 * c, 3 * c);
-            Tensor o = Ops.attention(q, k, v, null).squeeze(1); // (N, HW, C)
+            Tensor qkv;
+            try (TensorScope n = TensorScope.open()) { // the normalised map is freed once projected
+                Tensor tokens = norm.forward(x).reshape(nb, c, h * w).transpose(1, 2); // (N, HW, C) view
+                qkv = n.keep(Ops.linear(tokens, qkvWeight, qkvBias).unsqueeze(1)); // (N, 1, HW, 3C)
+            }
+            Tensor o;
+            try (TensorScope a = TensorScope.open()) {
+                o = a.keep(Ops.attention(qkv.slice(3, 0, c), qkv.slice(3, c, 2 * c), qkv.slice(3, 2 * c, 3 * c),
+                        null).squeeze(1)); // (N, HW, C)
+            }
             qkv.close();
             Tensor p = Ops.linear(o, projWeight, projBias); // (N, HW, C)
             o.close();
-            Tensor back = p.transpose(1, 2).reshape(n, c, h, w);
+            Tensor back = p.transpose(1, 2).reshape(nb, c, h, w);
             return s.keep(x.add(back));
         }
     }
