@@ -76,22 +76,7 @@ public record ResidencyPolicy(Mode mode, long deviceBytes, long hostBytes, Weigh
      * {@link WeightFormat#FP8}: one byte each plus a float32 scale per output row.
      */
     public static long cost(WeightSource source, WeightGroup group, DType dtype, WeightFormat format) {
-        long bytes = 0;
-        for (String local : group.names()) {
-            long[] shape = source.shape(group.fullName(local));
-            bytes = Math.addExact(bytes, heldBytes(shape, dtype, format == WeightFormat.FP8
-                    && group.linear().contains(local)));
-        }
-        return bytes;
-    }
-
-    /** Bytes of one tensor of {@code shape} held in {@code dtype}, or as float8 + row scales when {@code fp8}. */
-    public static long heldBytes(long[] shape, DType dtype, boolean fp8) {
-        long n = 1;
-        for (long d : shape) {
-            n = Math.multiplyExact(n, d);
-        }
-        return fp8 ? n * DType.F8_E4M3.bytes() + shape[0] * DType.F32.bytes() : Math.multiplyExact(n, dtype.bytes());
+        return GroupSize.of(group, source::shape).heldBytes(dtype, format);
     }
 
     /** The tier of each group of {@code priority} (most important first) under this policy. */
