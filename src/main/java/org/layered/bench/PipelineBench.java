@@ -56,11 +56,21 @@ public final class PipelineBench {
 
     static final int TINY_TEXT = 48;
 
+    /** The larger random model (VAE base 32, DiT 4 blocks x 4x64 heads, text 256). */
+    private static Sizes larger() {
+        return new Sizes("larger (VAE base 32, DiT 4 blocks x 4x64 heads, text 256)",
+                vae(VaeConfig.releasedLayered(), 32), new TransformerConfig(2, 64, 16, 4, 64, 4, 256,
+                new int[] {16, 24, 24}, true));
+    }
+
+    /** Writes the larger random model into {@code dir}; its text embeddings are 256 wide. */
+    public static void buildLarger(Path dir) throws IOException {
+        build(larger(), dir);
+    }
+
     public static void run(Path scratch, PrintStream out) throws IOException {
-        VaeConfig released = VaeConfig.releasedLayered();
         Sizes tiny = tiny();
-        Sizes larger = new Sizes("larger (VAE base 32, DiT 4 blocks x 4x64 heads, text 256)",
-                vae(released, 32), new TransformerConfig(2, 64, 16, 4, 64, 4, 256, new int[] {16, 24, 24}, true));
+        Sizes larger = larger();
         out.printf(Locale.ROOT, "704x576 RGBA, %d layers, %d steps, CFG 4 normalised, CPU float32; load %s%n",
                 LAYERS, STEPS, loadAverage());
         for (Sizes s : new Sizes[] {tiny, larger}) {

@@ -44,10 +44,20 @@ public final class ModelDescriptor {
     /** A JSON config file (path relative to its component folder or the model root) and keys it must have. */
     public record ConfigFile(String path, List<String> keys) {}
 
-    /** One component folder of a diffusers pipeline. */
+    /**
+     * One component folder of a diffusers pipeline. {@code config} is the published {@code config.json} of the
+     * component when the descriptor records it (so that memory can be planned before the model is downloaded), else
+     * null.
+     */
     public record Component(String name, String folder, String library, String className, String role,
             boolean required, String neededFor, boolean hasWeights, String dtype, long parameters, long bytes,
-            boolean approximate, List<ConfigFile> configFiles, List<String> weightPatterns) {}
+            boolean approximate, List<ConfigFile> configFiles, List<String> weightPatterns, JsonObject config) {
+        /** A copy of the recorded {@code config.json}, or null. */
+        @Override
+        public JsonObject config() {
+            return config == null ? null : config.deepCopy();
+        }
+    }
 
     /**
      * Memory needed to run the model in one configuration. {@code deviceBytes} is accelerator memory (0 on CPU),
@@ -159,7 +169,8 @@ public final class ModelDescriptor {
                         optStr(c, "role"), bool(c, "required", where), optStr(c, "needed_for"),
                         bool(c, "weights", where), optStr(c, "dtype"), longv(c, "parameters", where),
                         longv(c, "bytes", where), c.has("approximate") && c.get("approximate").getAsBoolean(),
-                        configFiles(c, "config_files", where), strings(c, "weight_patterns", where)));
+                        configFiles(c, "config_files", where), strings(c, "weight_patterns", where),
+                        c.has("config") ? obj(c, "config", where) : null));
             }
             if (comps.isEmpty()) {
                 throw bad(source, "no components");
