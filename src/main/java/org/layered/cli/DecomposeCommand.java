@@ -25,13 +25,18 @@ import org.layered.layers.LayerTree;
 import org.layered.pipeline.CpuTimeEstimate;
 import org.layered.pipeline.DecomposePipeline;
 import org.layered.pipeline.DecomposeSettings;
+import org.layered.pipeline.DecompositionPlan;
+import org.layered.pipeline.DecompositionPlanner;
 import org.layered.pipeline.Decomposition;
 import org.layered.pipeline.GivenInputs;
+import org.layered.pipeline.MemoryMode;
 import org.layered.pipeline.ProgressClock;
 import org.layered.pipeline.ProgressListener;
 import org.layered.pipeline.ResolutionBucket;
 import org.layered.store.ModelStore;
 import org.layered.store.ModelStoreException;
+import org.layered.weights.residency.MemoryPlan;
+import org.layered.weights.residency.WeightFormat;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -87,6 +92,13 @@ final class DecomposeCommand implements CliCommand {
                                            negative_prompt_embeds, negative_prompt_embeds_mask and/or latents
                                            (packed initial noise) to use instead of computing them
                   --format LIST            output formats, comma-separated: png, ora, psd, tiff (default png)
+                  --memory auto|resident   auto (default): the memory plan ('layered plan') decides which weights
+                                           are device-resident, streamed from host memory or read from the file,
+                                           and a run that cannot fit stops before loading, naming the nearest
+                                           setting that fits; resident: every weight on the device
+                  --vram-gib G             use at most G GiB of the GPU (default: its free memory)
+                  --weights bf16|fp8       the transformer's linear weights as stored, or as float8 with a scale
+                                           per output channel (half the memory, about twice bf16's error)
 
                 Writes manifest.json and, per format: png: OUTDIR/layer-1.png ... layer-N.png (straight-alpha RGBA,
                 layer-1 = bottom) and composite.png; ora: OUTDIR/layers.ora (OpenRaster, GIMP/Krita); psd:
@@ -103,7 +115,8 @@ final class DecomposeCommand implements CliCommand {
     @Override
     public Set<String> flags() {
         return Set.of("model", "image", "out", "layers", "resolution", "steps", "cfg", "cfg-normalize", "seed",
-                "prompt", "negative-prompt", "device", "inputs", "format", "frame", "max-layers", "layer-of");
+                "prompt", "negative-prompt", "device", "inputs", "format", "frame", "max-layers", "layer-of", "memory", "vram-gib",
+                "weights");
     }
 
     /** What is decomposed: an image file, or one layer of an earlier result. */
@@ -151,6 +164,7 @@ final class DecomposeCommand implements CliCommand {
             throw new CliArgs.UsageException(e.getMessage());
         }
         Path inputs = args.has("inputs") ? args.path("inputs") : null;
+        MemoryChoice memory = MemoryChoice.of(args);
         Cancellation cancel = new Cancellation();
         try (CtrlC ctrlC = CtrlC.install(cancel, err, name())) {
             Input input = layerOf == null ? readInput(args.path("image"), frame, err)
@@ -162,7 +176,8 @@ final class DecomposeCommand implements CliCommand {
             try (OutputFolder folder = OutputFolder.claim(outDir, OutputFolder.estimatedBytes(exporters, layers,
                     Math.max(bucket.width(), image.width()), Math.max(bucket.height(), image.height())))) {
                 cancel.check();
-                Result r = decompose(model, input, settings, auto, inputs, folder, exporters, err, cancel);
+                Result r = decompose(model, input, settings, auto, inputs, memory, folder, exporters, err,
+                        cancel);
                 Decomposition d = r.decomposition();
                 String what = input.parent() == null ? d.stack().size() + " layers"
                         : d.stack().size() + " sub-layers of layer " + input.path();
@@ -182,10 +197,22 @@ final class DecomposeCommand implements CliCommand {
     /** A run's result: the decomposition as saved, and the automatic count's decisions (null when not auto). */
     private record Result(Decomposition decomposition, AutoLayerCount.Result auto) {}
 
+    /** The memory flags: {@code --memory}, {@code --vram-gib}, {@code --weights}. */
+    record MemoryChoice(MemoryMode mode, Long vramCap, WeightFormat weights) {
+        static MemoryChoice of(CliArgs args) throws CliArgs.UsageException {
+            try {
+                return new MemoryChoice(MemoryMode.parse(args.string("memory", "auto")),
+                        PlanCommand.gib(args, "vram-gib"), WeightFormat.parse(args.string("weights", "bf16")));
+            } catch (IllegalArgumentException e) {
+                throw new CliArgs.UsageException(e.getMessage());
+            }
+        }
+    }
+
     /** Runs the pipeline and saves its result with a manifest that says where the input came from. */
     private static Result decompose(Path model, Input input, DecomposeSettings settings, boolean auto, Path inputs,
-            OutputFolder folder, List<LayerExporter> exporters, PrintStream err, Cancellation cancel)
-            throws IOException {
+            MemoryChoice memory, OutputFolder folder, List<LayerExporter> exporters, PrintStream err,
+            Cancellation cancel) throws IOException {
         RgbaImage image = input.image();
         DeviceChoice choice = TorchEngine.get().choose(settings.device());
         ComputeDevice device = choice.device();
@@ -197,40 +224,51 @@ final class DecomposeCommand implements CliCommand {
             }
         }
         Precision precision = Precision.defaultFor(device);
-        try (DecomposePipeline pipeline = DecomposePipeline.open(model, device, precision, null);
-             TensorScope scope = TensorScope.open()) {
+        try (TensorScope scope = TensorScope.open()) {
             GivenInputs given = inputs != null ? GivenInputs.read(inputs, device) : GivenInputs.NONE;
-            Decomposition d = pipeline.run(image, settings, given, new StderrProgress(err), cancel);
-            AutoLayerCount.Result counted = null;
-            if (auto) {
-                err.println("[layered] automatic layer count");
-                counted = AutoLayerCount.reduce(d.stack().layers());
-                d = d.withStack(LayerStack.of(counted.layers(), d.input()));
-                for (AutoLayerCount.Decision x : counted.decisions()) {
-                    err.println("[layered]   layer " + x.layer() + ": " + x.reason());
+            DecompositionPlan plan = DecompositionPlanner.plan(model, image.width(), image.height(), settings,
+                    given, memory.weights(), memory.mode(), memory.vramCap(), device);
+            err.println("[layered] memory: " + plan.summary());
+            if (plan.plan().verdict() == MemoryPlan.Verdict.DOES_NOT_FIT && memory.mode() == MemoryMode.AUTO) {
+                throw new IOException("this run does not fit the memory there is: "
+                        + plan.verdictLine().substring("verdict: does not fit (".length(),
+                        plan.verdictLine().length() - 1) + " ('layered plan' shows the stages; --memory resident "
+                        + "runs it anyway)");
+            }
+            try (DecomposePipeline pipeline = DecomposePipeline.open(model, device, precision, plan, null)) {
+                Decomposition d = pipeline.run(image, settings, given, new StderrProgress(err), cancel);
+                AutoLayerCount.Result counted = null;
+                if (auto) {
+                    err.println("[layered] automatic layer count");
+                    counted = AutoLayerCount.reduce(d.stack().layers());
+                    d = d.withStack(LayerStack.of(counted.layers(), d.input()));
+                    for (AutoLayerCount.Decision x : counted.decisions()) {
+                        err.println("[layered]   layer " + x.layer() + ": " + x.reason());
+                    }
                 }
+                LayerDocument doc = document(input, d);
+                boolean png = exporters.stream().anyMatch(e -> e.format().equals("png"));
+                // layers_bottom_to_top: the PNG files when written, else the layer names in the layered documents
+                List<String> order = png ? PngStackWriter.layerFiles(doc.tree()) : doc.leafNames();
+                JsonObject manifest = Manifest.of(d, model, device.toString(), precision.name(), order);
+                Manifest.deviceChoice(manifest, choice.summary());
+                manifest.add("memory_plan", plan.toJson());
+                manifest.addProperty("source", input.source());
+                if (!input.notes().isEmpty()) {
+                    manifest.addProperty("conversion", String.join("; ", input.notes()));
+                }
+                if (counted != null) {
+                    Manifest.autoLayers(manifest, settings.layers(), counted);
+                }
+                if (input.parent() != null) {
+                    Manifest.layerOf(manifest, input.parentDir(), input.path(),
+                            input.parent().tree().node(input.path()).name());
+                }
+                Manifest.layerTree(manifest, doc.tree(), png);
+                Manifest.pixelSize(manifest, doc.pixelSize());
+                folder.write(doc, exporters, manifest, cancel);
+                return new Result(d, counted);
             }
-            LayerDocument doc = document(input, d);
-            boolean png = exporters.stream().anyMatch(e -> e.format().equals("png"));
-            // layers_bottom_to_top: the PNG files when written, else the layer names inside the layered documents
-            List<String> order = png ? PngStackWriter.layerFiles(doc.tree()) : doc.leafNames();
-            JsonObject manifest = Manifest.of(d, model, device.toString(), precision.name(), order);
-            Manifest.deviceChoice(manifest, choice.summary());
-            manifest.addProperty("source", input.source());
-            if (!input.notes().isEmpty()) {
-                manifest.addProperty("conversion", String.join("; ", input.notes()));
-            }
-            if (counted != null) {
-                Manifest.autoLayers(manifest, settings.layers(), counted);
-            }
-            if (input.parent() != null) {
-                Manifest.layerOf(manifest, input.parentDir(), input.path(), input.parent().tree().node(input.path())
-                        .name());
-            }
-            Manifest.layerTree(manifest, doc.tree(), png);
-            Manifest.pixelSize(manifest, doc.pixelSize());
-            folder.write(doc, exporters, manifest, cancel);
-            return new Result(d, counted);
         }
     }
 

@@ -20,6 +20,7 @@ public final class LayeredMain {
         add(new BenchCommand());
         add(new CaptionCommand());
         add(new EngineCommand());
+        add(new PlanCommand());
     }
 
     private void add(CliCommand c) {

@@ -23,6 +23,11 @@ public final class ComputeDevice {
         return device.isGpu();
     }
 
+    /** The CUDA ordinal of a GPU; -1 for the CPU. */
+    public int cudaIndex() {
+        return device.isGpu() ? device.getDeviceId() : -1;
+    }
+
     /** The libtorch device string, e.g. {@code cpu} or {@code cuda:0}. */
     public String torchName() {
         return device.isGpu() ? "cuda:" + device.getDeviceId() : "cpu";

@@ -16,7 +16,6 @@ import org.layered.weights.residency.ResidencyPolicy;
 import org.layered.model.vae.RgbaVae;
 import org.layered.weights.ModelFilesChangedException;
 import org.layered.weights.ModelFingerprint;
-import org.layered.weights.SafetensorsWeights;
 import org.layered.weights.config.ModelIndex;
 import org.layered.weights.safetensors.TensorValues;
 
@@ -48,27 +47,30 @@ public final class DecomposePipeline implements AutoCloseable {
     private final ComputeDevice device;
     private final Precision precision;
     private final RgbaVae vae;
-    private final QwenImageTransformer transformer;
+    private final Path transformerDir;
+    private final QwenImageTransformer.Options transformerOptions;
+    private QwenImageTransformer transformer;
     private final FlowMatchEulerScheduler scheduler;
     private final Function<DecomposePipeline, PromptEncoding> promptEncoderFactory;
-    private final long transformerBytes;
     private final ModelFingerprint files;
+    private volatile DecompositionPlan plan;
     private PromptEncoding promptEncoder;
 
     private DecomposePipeline(ModelCheck check, ComputeDevice device, Precision precision, RgbaVae vae,
-            QwenImageTransformer transformer, FlowMatchEulerScheduler scheduler,
-            Function<DecomposePipeline, PromptEncoding> promptEncoderFactory, long transformerBytes,
+            Path transformerDir, QwenImageTransformer.Options transformerOptions, FlowMatchEulerScheduler scheduler,
+            Function<DecomposePipeline, PromptEncoding> promptEncoderFactory, DecompositionPlan plan,
             ModelFingerprint files) {
-        this.transformerBytes = transformerBytes;
         this.files = files;
         this.check = check;
         this.model = check.index();
         this.device = device;
         this.precision = precision;
         this.vae = vae;
-        this.transformer = transformer;
+        this.transformerDir = transformerDir;
+        this.transformerOptions = transformerOptions;
         this.scheduler = scheduler;
         this.promptEncoderFactory = promptEncoderFactory;
+        this.plan = plan;
     }
 
     /**
@@ -81,10 +83,36 @@ public final class DecomposePipeline implements AutoCloseable {
         return open(modelDir, device, precision, ResidencyPolicy.auto(), promptEncoders);
     }
 
-    /** The same with an explicit residency policy for the transformer's weights. */
+    /**
+     * The same with an explicit residency policy for the transformer's weights, which are loaded now; the text
+     * encoder is released after prompt encoding.
+     */
     public static DecomposePipeline open(Path modelDir, ComputeDevice device, Precision precision,
             ResidencyPolicy residency, Function<DecomposePipeline, PromptEncoding> promptEncoders)
             throws IOException {
+        DecomposePipeline p = open(modelDir, device, precision, residency, null, promptEncoders);
+        try {
+            p.transformer();
+            return p;
+        } catch (IOException | RuntimeException e) {
+            p.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens the model as a memory plan says ({@link DecompositionPlanner}): the transformer with the plan's residency
+     * and weight format, loaded when the first denoising step needs it (after the text encoder has run and, as the
+     * plan decides, been released); the text encoder and the captioner with the plan's residencies.
+     */
+    public static DecomposePipeline open(Path modelDir, ComputeDevice device, Precision precision,
+            DecompositionPlan plan, Function<DecomposePipeline, PromptEncoding> promptEncoders) throws IOException {
+        return open(modelDir, device, precision, plan.transformerPolicy(), plan, promptEncoders);
+    }
+
+    private static DecomposePipeline open(Path modelDir, ComputeDevice device, Precision precision,
+            ResidencyPolicy residency, DecompositionPlan plan,
+            Function<DecomposePipeline, PromptEncoding> promptEncoders) throws IOException {
         // first, so that a file changing while the model loads is noticed at the next run
         ModelFingerprint files = ModelFingerprint.of(modelDir, ModelIndex.COMPONENT_KEYS);
         ModelCheck check = ModelCheck.of(modelDir);
@@ -93,23 +121,41 @@ public final class DecomposePipeline implements AutoCloseable {
         FlowMatchEulerScheduler scheduler = new FlowMatchEulerScheduler(
                 FlowMatchSchedulerConfig.read(index.componentDir("scheduler")));
         RgbaVae vae = RgbaVae.load(index.componentDir("vae"), device, precision);
-        try {
-            Path dir = index.componentDir("transformer");
-            long bytes = 0;
-            try (SafetensorsWeights w = SafetensorsWeights.open(dir)) {
-                // in the compute dtype: what the transformer needs while the text encoder may still be held
-                for (var t : w.checkpoint().tensors()) {
-                    bytes += t.numel() * precision.dtype().bytes();
-                }
-            }
-            QwenImageTransformer transformer = QwenImageTransformer.load(dir,
-                    new QwenImageTransformer.Options(device, precision, residency));
-            return new DecomposePipeline(check, device, precision, vae, transformer, scheduler, promptEncoders,
-                    bytes, files);
-        } catch (IOException | RuntimeException e) {
-            vae.close();
-            throw e;
+        return new DecomposePipeline(check, device, precision, vae, index.componentDir("transformer"),
+                new QwenImageTransformer.Options(device, precision, residency), scheduler, promptEncoders, plan,
+                files);
+    }
+
+    /** The transformer, loaded on first use with the residency chosen at open. */
+    private QwenImageTransformer transformer() throws IOException {
+        if (transformer == null) {
+            transformer = QwenImageTransformer.load(transformerDir, transformerOptions);
         }
+        return transformer;
+    }
+
+    /** Whether the transformer's weights are loaded (they stay loaded until {@link #close()}). */
+    public boolean isTransformerLoaded() {
+        return transformer != null;
+    }
+
+    /** The memory plan the pipeline follows, or null when it was opened with a residency policy instead. */
+    public DecompositionPlan plan() {
+        return plan;
+    }
+
+    /**
+     * Follows {@code next} from the next run on (a model kept loaded, settings changed), if the transformer it
+     * asks for is what this pipeline loads or has loaded.
+     *
+     * @return false when {@code next} needs the model opened again (another transformer residency)
+     */
+    public boolean follow(DecompositionPlan next) {
+        if (!next.transformerPolicy().equals(transformerOptions.residency())) {
+            return false;
+        }
+        plan = next;
+        return true;
     }
 
     /**
@@ -177,8 +223,8 @@ public final class DecomposePipeline implements AutoCloseable {
             TextConditioning positive = given.prompt() != null ? given.prompt() : encoded.get(0);
             TextConditioning negative = given.negative() != null ? given.negative()
                     : wantNegative ? encoded.get(encoded.size() - 1) : null;
-            if (promptEncoder != null) {
-                promptEncoder.releaseIfMemoryShort(transformerBytes);
+            if (promptEncoder != null && (plan == null || !plan.keepTextEncoder())) {
+                promptEncoder.release(); // the plan keeps it only when everything fits with it
             }
             boolean cfg = Guidance.isActive(settings.cfgScale(), negative != null);
             positive = inDtype(positive, dtype);
@@ -255,7 +301,7 @@ public final class DecomposePipeline implements AutoCloseable {
     /** The transformer's prediction for the noisy frames only (the condition tokens' outputs are dropped). */
     private Tensor predict(Tensor input, TextConditioning text, float t, int layers, ResolutionBucket bucket,
             long tokens) throws IOException {
-        Tensor out = transformer.forward(input, text.embeds(), text.mask(), new float[] {t}, new long[] {0},
+        Tensor out = transformer().forward(input, text.embeds(), text.mask(), new float[] {t}, new long[] {0},
                 layers, bucket.gridHeight(), bucket.gridWidth());
         return out.slice(1, 0, tokens);
     }
@@ -361,7 +407,8 @@ public final class DecomposePipeline implements AutoCloseable {
                 promptEncoder = promptEncoderFactory.apply(this);
             } else {
                 check.requireTextEncoder("to encode the prompt", "give prompt embeddings with --inputs");
-                promptEncoder = QwenPromptEncoding.open(model, device, precision);
+                promptEncoder = plan == null ? QwenPromptEncoding.open(model, device, precision)
+                        : QwenPromptEncoding.open(model, device, precision, plan);
             }
         }
         return promptEncoder;
@@ -375,7 +422,9 @@ public final class DecomposePipeline implements AutoCloseable {
             }
         } finally {
             try {
-                transformer.close();
+                if (transformer != null) {
+                    transformer.close();
+                }
             } finally {
                 vae.close();
             }

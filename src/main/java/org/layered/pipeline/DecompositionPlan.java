@@ -163,17 +163,33 @@ public final class DecompositionPlan {
         return p.deviceGroups() + p.hostGroups() + p.fileGroups();
     }
 
+    /**
+     * One line for a run's log: where the transformer and the text encoder live, and the verdict, e.g.
+     * {@code transformer: device-resident (20.46 GB fp8); text encoder released before denoising; verdict: fits}.
+     */
+    public String summary() {
+        List<String> parts = new ArrayList<>();
+        parts.add(describe(plan.placements().get(DecompositionPlanner.TRANSFORMER), true));
+        if (plan.placements().containsKey(DecompositionPlanner.TEXT_ENCODER)) {
+            parts.add(keepTextEncoder ? "text encoder kept" : "text encoder released before denoising");
+        }
+        parts.add(verdictLine());
+        return String.join("; ", parts);
+    }
+
     /** The plan as text: header, one line per stage, the verdict. */
     public List<String> lines() {
         List<String> out = new ArrayList<>();
         DecomposeSettings s = request.settings();
         out.add("model: " + model.source());
+        boolean capped = request.vramCap() != null && machine.cuda() && request.vramCap() < machine.deviceFree();
         out.add("device: " + machine.device() + (machine.cuda() ? ", " + gb(machine.deviceFree()) + " free" : "")
-                + (request.vramCap() != null ? ", capped at " + gb(request.vramCap()) : "") + "; host: "
+                + (capped ? ", capped at " + gb(request.vramCap()) : "") + "; host: "
                 + gb(machine.hostAvailable()) + " available");
         out.add(String.format(Locale.ROOT, "run: %dx%d (bucket %d), %d layers, %d steps, %s, %s, weights %s, "
                         + "compute %s", bucket.width(), bucket.height(), s.resolution(), s.layers(), s.steps(),
                 cfg ? "CFG (2 transformer passes per step)" : "no CFG", request.embeddingsGiven() ? "given embeddings"
+                        : model.textEncoder() == null ? "no text encoder (prompt embeddings must be given)"
                         : s.wantsCaption() ? "automatic caption" : "prompt given", request.weights().key(),
                 dtype.name().toLowerCase(Locale.ROOT)));
         if (machine.cuda()) {
@@ -218,11 +234,11 @@ public final class DecompositionPlan {
             parts.add(p.deviceGroups() + " groups " + held + " (" + gb(p.deviceBytes()) + format + ")");
         }
         if (p.hostGroups() > 0) {
-            parts.add(p.hostGroups() + " streamed group by group from " + (machine.cuda() ? "pinned " : "")
+            parts.add(p.hostGroups() + " groups streamed one by one from " + (machine.cuda() ? "pinned " : "")
                     + "host memory (" + gb(p.hostBytes()) + format + ")");
         }
         if (p.fileGroups() > 0) {
-            parts.add(p.fileGroups() + " streamed from the file (" + gb(p.fileBytes()) + ")");
+            parts.add(p.fileGroups() + " groups streamed from the file (" + gb(p.fileBytes()) + ")");
         }
         return name + ": " + String.join(", ", parts) + (active ? "" : ", idle");
     }

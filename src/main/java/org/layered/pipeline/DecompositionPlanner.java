@@ -1,5 +1,8 @@
 package org.layered.pipeline;
 
+import org.layered.engine.ComputeDevice;
+import org.layered.engine.CudaDevice;
+import org.layered.engine.CudaDevices;
 import org.layered.engine.DType;
 import org.layered.model.text.Qwen25VLConfig;
 import org.layered.model.text.TextEncoderMemory;
@@ -17,6 +20,7 @@ import org.layered.weights.residency.MemoryPlan;
 import org.layered.weights.residency.MemoryPlanner;
 import org.layered.weights.residency.MemoryPlanner.Component;
 import org.layered.weights.residency.MemoryPlanner.Stage;
+import org.layered.weights.residency.ResidencyPolicy;
 import org.layered.weights.residency.WeightFormat;
 import org.layered.weights.residency.WeightGroup;
 
@@ -126,7 +130,43 @@ public final class DecompositionPlanner {
      * @param deviceFree    its free memory now, as the device reports it (0 on a CPU)
      * @param hostAvailable host memory available ({@code MemAvailable} or given)
      */
-    public record Machine(String device, boolean cuda, long deviceTotal, long deviceFree, long hostAvailable) {}
+    public record Machine(String device, boolean cuda, long deviceTotal, long deviceFree, long hostAvailable) {
+        /**
+         * The machine a run on {@code device} has: the GPU's total and free memory as the CUDA driver reports them
+         * now (no libtorch needed), and the host memory available ({@code MemAvailable}, or {@code ramCap}).
+         *
+         * @throws IllegalArgumentException when the driver does not know the GPU
+         */
+        public static Machine of(ComputeDevice device, Long ramCap) {
+            long host = ramCap != null ? ramCap : ResidencyPolicy.availableRam();
+            if (!device.isCuda()) {
+                return new Machine("cpu", false, 0, 0, host);
+            }
+            CudaDevices devices = CudaDevices.query(true);
+            CudaDevice d = devices.device(device.cudaIndex());
+            if (d == null) {
+                throw new IllegalArgumentException("the CUDA driver reports no device " + device + (devices.problem()
+                        != null ? " (" + devices.problem() + ")" : "") + "; plan for a card of a given size with "
+                        + "--vram-gib");
+            }
+            return of(d, ramCap);
+        }
+
+        /** A GPU as the driver described it (its free memory when asked, else all of it). */
+        public static Machine of(CudaDevice d, Long ramCap) {
+            long host = ramCap != null ? ramCap : ResidencyPolicy.availableRam();
+            return new Machine(d.label(), true, d.totalBytes(), d.freeBytes() >= 0 ? d.freeBytes()
+                    : d.totalBytes(), host);
+        }
+
+        /** A GPU of {@code bytes} that is not in this machine (planning for a card one does not have). */
+        public static Machine card(long bytes, Long ramCap) {
+            long host = ramCap != null ? ramCap : ResidencyPolicy.availableRam();
+            return new Machine(String.format(java.util.Locale.ROOT, "a %s GiB GPU (not this machine's)",
+                    new java.math.BigDecimal(bytes / (double) (1L << 30)).round(new java.math.MathContext(4))
+                            .stripTrailingZeros().toPlainString()), true, bytes, bytes, host);
+        }
+    }
 
     /**
      * The run to plan.
@@ -162,6 +202,30 @@ public final class DecompositionPlanner {
             return new Request(s, imageWidth, imageHeight, embeddingsGiven, w, mode, vramCap, transformerLoaded,
                     textTokens, negativeTokens);
         }
+    }
+
+    /**
+     * The plan of one run of the model folder {@code modelDir} on {@code device}: its configs, the image's size, the
+     * given inputs (prompt embeddings mean no text encoder, their lengths are known), the device's free memory now.
+     */
+    public static DecompositionPlan plan(Path modelDir, int imageWidth, int imageHeight, DecomposeSettings settings,
+            GivenInputs given, WeightFormat weights, MemoryMode mode, Long vramCap, ComputeDevice device)
+            throws IOException {
+        ModelConfigs configs;
+        try {
+            configs = ModelConfigs.of(ModelIndex.read(modelDir));
+        } catch (ConfigException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        boolean negativeNeeded = settings.negativePrompt() != null && settings.cfgScale() > 1;
+        boolean noTextEncoder = given.prompt() != null && (given.negative() != null || !negativeNeeded);
+        Request r = Request.of(settings, imageWidth, imageHeight, noTextEncoder, weights, mode, vramCap)
+                .withLoadedTransformer(false, tokens(given.prompt()), tokens(given.negative()));
+        return plan(configs, r, Machine.of(device, null));
+    }
+
+    private static int tokens(TextConditioning c) {
+        return c == null ? 0 : (int) c.embeds().size(1);
     }
 
     /** Plans {@code request} and, when it does not fit, names the nearest setting that does. */

@@ -25,8 +25,8 @@ public interface PromptEncoding extends AutoCloseable {
         throw new IOException("this text model cannot caption images; give a prompt");
     }
 
-    /** Frees the encoder's weights if less than {@code bytesNeeded} memory is free (embeddings stay cached). */
-    default void releaseIfMemoryShort(long bytesNeeded) throws IOException {}
+    /** Frees the encoder's weights (embeddings stay cached); the next prompt not cached loads them again. */
+    default void release() throws IOException {}
 
     @Override
     void close() throws IOException;

@@ -41,6 +41,14 @@ public final class QwenPromptEncoding implements PromptEncoding {
                 ImageCaptioner.Options.defaults(device).withPrecision(precision));
     }
 
+    /** Opens the text encoder with the residencies a memory plan chose for prompt encoding and captioning. */
+    public static QwenPromptEncoding open(ModelIndex model, ComputeDevice device, Precision precision,
+            DecompositionPlan plan) throws IOException {
+        return open(model, PromptEncoder.Options.defaults(device).withPrecision(precision)
+                        .withResidency(plan.textEncoderPolicy()),
+                ImageCaptioner.Options.defaults(device).withPrecision(precision).withResidency(plan.captionerPolicy()));
+    }
+
     /** The same with explicit options (residency, token-id maps of test models, ...). */
     public static QwenPromptEncoding open(ModelIndex model, PromptEncoder.Options options,
             ImageCaptioner.Options captionOptions) throws IOException {
@@ -71,8 +79,8 @@ public final class QwenPromptEncoding implements PromptEncoding {
     }
 
     @Override
-    public void releaseIfMemoryShort(long bytesNeeded) throws IOException {
-        encoder.releaseModelIfMemoryShort(bytesNeeded);
+    public void release() throws IOException {
+        encoder.releaseModel();
     }
 
     @Override

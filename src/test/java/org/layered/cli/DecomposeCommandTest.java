@@ -52,7 +52,8 @@ class DecomposeCommandTest {
     void writesLayersCompositeAndManifest() throws Exception {
         Path out = dir.resolve("out");
         CliRun r = CliRun.of("decompose", "--model", model.toString(), "--image", image.toString(), "--out", out.toString(),
-                "--layers", "2", "--steps", "2", "--seed", "42", "--inputs", inputs.toString(), "--device", "cpu");
+                "--layers", "2", "--steps", "2", "--seed", "42", "--inputs", inputs.toString(), "--device", "cpu",
+                "--weights", "fp8", "--memory", "auto");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("[layered] step 2/2"), r.err());
         ResolutionBucket b = ResolutionBucket.forImage(640, 72, 60);
@@ -78,6 +79,13 @@ class DecomposeCommandTest {
         assertEquals(42, m.getAsJsonObject("settings").get("seed").getAsLong());
         assertEquals(2, m.getAsJsonObject("settings").get("layers").getAsInt());
         assertEquals("layer-1.png", m.getAsJsonArray("layers_bottom_to_top").get(0).getAsString());
+        JsonObject plan = m.getAsJsonObject("memory_plan");
+        assertEquals("fits", plan.get("verdict").getAsString(), plan.toString());
+        assertEquals("fp8", plan.get("weights").getAsString());
+        assertEquals("auto", plan.get("memory").getAsString());
+        assertEquals(3, plan.getAsJsonArray("stages").size(), "VAE encode, denoising, VAE decode: " + plan);
+        assertTrue(r.err().contains("[layered] memory: transformer: held in memory (") && r.err().contains(" fp8)"),
+                r.err());
         assertEquals(b.width(), m.getAsJsonObject("bucket").get("width").getAsInt());
         assertTrue(m.get("cfg_active").getAsBoolean());
         assertTrue(m.getAsJsonObject("composite_error").has("mean_abs_0_255"));

@@ -29,9 +29,9 @@ import java.util.function.LongUnaryOperator;
  * all-ones mask becomes "no mask".
  *
  * <p><b>Memory.</b> The tokenizer is loaded at once; the 7B language model (about 15 GB in bf16) only when a prompt
- * that is not cached must be encoded, and it stays loaded until {@link #releaseModel()} (or
- * {@link #releaseModelIfMemoryShort(long)}, which the pipeline calls before the transformer runs), or after every
- * encode with {@link Options#releaseAfterEncode()}. Weights are materialised per layer as the {@link ResidencyPolicy}
+ * that is not cached must be encoded, and it stays loaded until {@link #releaseModel()} (which the pipeline calls
+ * before the transformer runs unless its memory plan keeps the model), or after every encode with
+ * {@link Options#releaseAfterEncode()}. Weights are materialised per layer as the {@link ResidencyPolicy}
  * says (streamed by default). The embeddings of every prompt encoded are cached per prompt string (as host floats in
  * the encoder's dtype) for the life of the encoder, so a second run with the same prompt or negative prompt does not
  * load the model at all; the cache survives {@link #releaseModel()}.
@@ -362,23 +362,6 @@ public final class PromptEncoder implements AutoCloseable {
         }
     }
 
-    /**
-     * Releases the model when the memory the next stage needs is not available: always on CUDA (libtorch offers no
-     * free-memory query here), on the CPU when {@code MemAvailable} is below {@code bytesNeeded}.
-     *
-     * @return whether the model was released
-     */
-    public synchronized boolean releaseModelIfMemoryShort(long bytesNeeded) throws IOException {
-        if (model == null) {
-            return false;
-        }
-        if (options.device().isCuda() || availableRam() < bytesNeeded) {
-            releaseModel();
-            return true;
-        }
-        return false;
-    }
-
     /** Whether {@code prompt}'s embeddings are cached (for the default {@code max_sequence_length}). */
     public synchronized boolean isCached(String prompt) {
         Entry e = cache.get(prompt);
@@ -415,23 +398,5 @@ public final class PromptEncoder implements AutoCloseable {
                 tokenizer.close();
             }
         }
-    }
-
-    /** MemAvailable from /proc/meminfo, else the JVM's view of free physical memory. */
-    static long availableRam() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
-                if (line.startsWith("MemAvailable:")) {
-                    return Long.parseLong(line.trim().split("\\s+")[1]) * 1024L;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // fall through
-        }
-        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-                instanceof com.sun.management.OperatingSystemMXBean os) {
-            return os.getFreeMemorySize();
-        }
-        return 0;
     }
 }
