@@ -286,6 +286,9 @@ public final class DecomposeJob {
         Manifest.layerTree(m, document.tree(), png);
         Manifest.pixelSize(m, document.pixelSize());
         m.addProperty("plugin_version", version());
+        if (run.plan() != null) {
+            m.add("memory_plan", run.plan().toJson());
+        }
         return m;
     }
 
@@ -324,6 +327,9 @@ public final class DecomposeJob {
         }
         b.append("Model: ").append(run.model()).append('\n');
         b.append("Device: ").append(run.deviceChoice()).append(", ").append(run.precision()).append('\n');
+        if (run.plan() != null) {
+            b.append("Memory: ").append(run.plan().summary()).append('\n');
+        }
         b.append("Resolution: ").append(s.resolution()).append(" (working size ").append(d.bucket().width())
                 .append('x').append(d.bucket().height()).append(")");
         int outW = output.layers().get(0).width();

@@ -39,11 +39,12 @@ import java.util.Locale;
  * @param maxLayers    the most layers an automatic count decomposes into
  * @param rois         add each layer's region (alpha &ge; 128) to the ROI Manager as {@code layer-k} and its
  *                     outline to the input image's overlay
+ * @param memory       the memory keys ({@link MemoryOptions}: memory, vram_gib, weights)
  */
 public record DecomposeOptions(String model, int layers, int resolution, int steps, double cfg,
         boolean cfgNormalize, String seed, String prompt, String negative, String device, String inputs,
         boolean hyperstack, boolean layerImages, boolean originalSize, String output, String formats,
-        boolean autoLayers, int maxLayers, boolean rois) {
+        boolean autoLayers, int maxLayers, boolean rois, MemoryOptions memory) {
 
     public static final String MODEL = "model";
     public static final String LAYERS = "layers";
@@ -68,9 +69,15 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
     public static final String ROIS = "rois";
 
     /** Every key, in the order they are recorded. */
-    public static final List<String> KEYS = List.of(MODEL, LAYERS, RESOLUTION, STEPS, CFG, CFG_NORMALIZE, SEED,
-            PROMPT, NEGATIVE, DEVICE, INPUTS, HYPERSTACK, LAYER_IMAGES, ORIGINAL_SIZE, OUTPUT, FORMATS, MAX_LAYERS,
-            ROIS);
+    public static final List<String> KEYS;
+
+    static {
+        List<String> keys = new ArrayList<>(List.of(MODEL, LAYERS, RESOLUTION, STEPS, CFG, CFG_NORMALIZE, SEED,
+                PROMPT, NEGATIVE, DEVICE, INPUTS, HYPERSTACK, LAYER_IMAGES, ORIGINAL_SIZE, OUTPUT, FORMATS, MAX_LAYERS,
+                ROIS));
+        keys.addAll(MemoryOptions.KEYS);
+        KEYS = List.copyOf(keys);
+    }
 
     public DecomposeOptions {
         model = clean(model);
@@ -86,6 +93,16 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
             throw new IllegalArgumentException(MAX_LAYERS + " must be between 1 and " + DecomposeSettings.MAX_LAYERS
                     + ", got " + maxLayers);
         }
+        memory = memory == null ? MemoryOptions.defaults() : memory;
+    }
+
+    /** Options with the default memory keys (auto, no cap, bf16). */
+    public DecomposeOptions(String model, int layers, int resolution, int steps, double cfg, boolean cfgNormalize,
+            String seed, String prompt, String negative, String device, String inputs, boolean hyperstack,
+            boolean layerImages, boolean originalSize, String output, String formats, boolean autoLayers,
+            int maxLayers, boolean rois) {
+        this(model, layers, resolution, steps, cfg, cfgNormalize, seed, prompt, negative, device, inputs, hyperstack,
+                layerImages, originalSize, output, formats, autoLayers, maxLayers, rois, MemoryOptions.defaults());
     }
 
     /** Options with a fixed layer count and no ROIs (the automatic count's maximum at its default). */
@@ -133,7 +150,8 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
                 o.string(FORMATS, base.formats()),
                 auto,
                 o.integer(MAX_LAYERS, base.maxLayers(), 1, DecomposeSettings.MAX_LAYERS),
-                o.bool(ROIS, base.rois()));
+                o.bool(ROIS, base.rois()),
+                MemoryOptions.parse(o, base.memory()));
     }
 
     /** {@link #parse(MacroOptions, DecomposeOptions)} over the defaults. */
@@ -200,23 +218,25 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
     public DecomposeOptions validate() {
         settings(null);
         exporters();
+        memory.validate();
         return this;
     }
 
     public DecomposeOptions withSeed(String s) {
         return new DecomposeOptions(model, layers, resolution, steps, cfg, cfgNormalize, s, prompt, negative, device,
-                inputs, hyperstack, layerImages, originalSize, output, formats, autoLayers, maxLayers, rois);
+                inputs, hyperstack, layerImages, originalSize, output, formats, autoLayers, maxLayers, rois, memory);
     }
 
     public DecomposeOptions withDisplay(boolean showHyperstack, boolean showLayerImages) {
         return new DecomposeOptions(model, layers, resolution, steps, cfg, cfgNormalize, seed, prompt, negative,
                 device, inputs, showHyperstack, showLayerImages, originalSize, output, formats, autoLayers, maxLayers,
-                rois);
+                rois, memory);
     }
 
     public DecomposeOptions withOutput(String folder, String formatList) {
         return new DecomposeOptions(model, layers, resolution, steps, cfg, cfgNormalize, seed, prompt, negative,
-                device, inputs, hyperstack, layerImages, originalSize, folder, formatList, autoLayers, maxLayers, rois);
+                device, inputs, hyperstack, layerImages, originalSize, folder, formatList, autoLayers, maxLayers, rois,
+                memory);
     }
 
     /** The same with the layer count: a number, or {@link #AUTO} with the largest count {@code max}. */
@@ -228,7 +248,12 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
                     DecomposeSettings.MAX_LAYERS);
         }
         return new DecomposeOptions(model, n, resolution, steps, cfg, cfgNormalize, seed, prompt, negative, device,
-                inputs, hyperstack, layerImages, originalSize, output, formats, auto, max, rois);
+                inputs, hyperstack, layerImages, originalSize, output, formats, auto, max, rois, memory);
+    }
+
+    public DecomposeOptions withMemory(MemoryOptions m) {
+        return new DecomposeOptions(model, layers, resolution, steps, cfg, cfgNormalize, seed, prompt, negative,
+                device, inputs, hyperstack, layerImages, originalSize, output, formats, autoLayers, maxLayers, rois, m);
     }
 
     /** The layer count as the dialogs and macros write it: a number, or {@link #AUTO}. */
@@ -261,6 +286,7 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
         items.add(MacroOptions.item(FORMATS, formats));
         items.add(MacroOptions.item(MAX_LAYERS, String.valueOf(maxLayers)));
         items.add(MacroOptions.item(ROIS, String.valueOf(rois)));
+        items.addAll(memory.macroItems());
         return String.join(" ", items);
     }
 

@@ -4,6 +4,7 @@ import org.layered.image.RgbaImage;
 import org.layered.engine.Cancellation;
 import org.layered.pipeline.DecomposeSettings;
 import org.layered.pipeline.Decomposition;
+import org.layered.pipeline.DecompositionPlan;
 import org.layered.pipeline.ProgressListener;
 
 /**
@@ -20,18 +21,19 @@ public interface Decomposer {
      * @param precision the compute precision, e.g. {@code FLOAT32}
      * @param deviceChoice what the device request resolved to and why, e.g.
      *                  {@code auto → cuda:0 (NVIDIA H100 80GB HBM3, 79.2 GiB)}
+     * @param plan      the memory plan the run followed, or null (a run without one)
      */
     record Run(Decomposition decomposition, java.nio.file.Path modelDir, String model, String device, String precision,
-            String deviceChoice) {
+            String deviceChoice, DecompositionPlan plan) {
         /** The same run with another decomposition (the layers an automatic count kept). */
         public Run withDecomposition(Decomposition d) {
-            return new Run(d, modelDir, model, device, precision, deviceChoice);
+            return new Run(d, modelDir, model, device, precision, deviceChoice, plan);
         }
 
-        /** A run whose device was asked for by name. */
+        /** A run whose device was asked for by name, without a memory plan. */
         public Run(Decomposition decomposition, java.nio.file.Path modelDir, String model, String device,
                 String precision) {
-            this(decomposition, modelDir, model, device, precision, device);
+            this(decomposition, modelDir, model, device, precision, device, null);
         }
     }
 

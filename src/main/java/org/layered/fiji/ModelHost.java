@@ -6,6 +6,7 @@ import org.layered.engine.Precision;
 import org.layered.engine.TorchEngine;
 import org.layered.engine.Cancellation;
 import org.layered.pipeline.DecomposePipeline;
+import org.layered.pipeline.DecompositionPlan;
 import org.layered.pipeline.ProgressListener;
 import org.layered.weights.ModelFingerprint;
 
@@ -63,13 +64,58 @@ public final class ModelHost {
         T run(DecomposePipeline pipeline) throws Exception;
     }
 
+    /** What a task gets on the engine thread before it has a pipeline: the device, and the pipeline for a plan. */
+    public interface Session {
+        /** The device the request resolved to. */
+        ComputeDevice device();
+
+        /** Whether the model kept loaded for this folder and device already holds its transformer's weights. */
+        boolean transformerLoaded();
+
+        /**
+         * The pipeline for this folder and device following {@code plan}: the one kept loaded when its files are
+         * unchanged and it holds (or will load) the transformer as the plan says, else the model opened anew.
+         */
+        DecomposePipeline pipeline(DecompositionPlan plan) throws IOException;
+    }
+
+    /** A task that plans its run before it asks for the pipeline. */
+    public interface SessionTask<T> {
+        T run(Session session) throws Exception;
+    }
+
     /**
      * Runs {@code task} on the engine thread and waits for it. While waiting, an interrupt of the calling thread
      * triggers {@code cancel} (the run stops at its next step) and the wait goes on until the run has unwound.
      */
     public <T> T run(Path modelDir, DeviceSpec device, ProgressListener progress, Cancellation cancel,
             PipelineTask<T> task) throws Exception {
-        return await(worker.submit(() -> task.run(pipeline(modelDir, device, progress))), cancel);
+        return runPlanned(modelDir, device, progress, cancel, s -> task.run(s.pipeline(null)));
+    }
+
+    /** As {@link #run(Path, DeviceSpec, ProgressListener, Cancellation, PipelineTask)}, the task planning first. */
+    public <T> T runPlanned(Path modelDir, DeviceSpec device, ProgressListener progress, Cancellation cancel,
+            SessionTask<T> task) throws Exception {
+        return await(worker.submit(() -> {
+            Path d = modelDir.toAbsolutePath().normalize();
+            ComputeDevice resolved = TorchEngine.get().resolve(device);
+            return task.run(new Session() {
+                @Override
+                public ComputeDevice device() {
+                    return resolved;
+                }
+
+                @Override
+                public boolean transformerLoaded() {
+                    return pipeline != null && d.equals(dir) && device.equals(spec) && pipeline.isTransformerLoaded();
+                }
+
+                @Override
+                public DecomposePipeline pipeline(DecompositionPlan plan) throws IOException {
+                    return ModelHost.this.pipeline(d, device, resolved, plan, progress);
+                }
+            });
+        }), cancel);
     }
 
     /** Closes the loaded model, if any, and frees its memory. */
@@ -109,23 +155,25 @@ public final class ModelHost {
         }
     }
 
-    private DecomposePipeline pipeline(Path modelDir, DeviceSpec device, ProgressListener progress)
-            throws IOException {
-        Path d = modelDir.toAbsolutePath().normalize();
+    /** The pipeline kept loaded when it fits the request (null plan: any), else the model opened anew. */
+    private DecomposePipeline pipeline(Path d, DeviceSpec device, ComputeDevice resolved, DecompositionPlan plan,
+            ProgressListener progress) throws IOException {
         if (pipeline != null && d.equals(dir) && device.equals(spec)) {
             List<String> changed = pipeline.changedFiles();
-            if (changed.isEmpty()) {
+            if (!changed.isEmpty()) {
+                progress.note(ModelFingerprint.summary(changed) + " since the model was loaded from " + d
+                        + "; reloading it");
+            } else if (plan == null || pipeline.follow(plan)) {
                 return pipeline;
+            } else {
+                progress.note("the memory plan holds the transformer otherwise for these settings; reloading it");
             }
-            progress.note(ModelFingerprint.summary(changed) + " since the model was loaded from " + d
-                    + "; reloading it");
         }
         closePipeline();
         progress.stage("load model");
-        TorchEngine engine = TorchEngine.get();
-        ComputeDevice resolved = engine.resolve(device);
         Precision precision = Precision.defaultFor(resolved);
-        pipeline = DecomposePipeline.open(d, resolved, precision, null);
+        pipeline = plan == null ? DecomposePipeline.open(d, resolved, precision, null)
+                : DecomposePipeline.open(d, resolved, precision, plan, null);
         dir = d;
         spec = device;
         loaded = d + " on " + resolved + " (" + precision + ")";

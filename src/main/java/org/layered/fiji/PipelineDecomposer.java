@@ -6,10 +6,15 @@ import org.layered.engine.TorchEngine;
 import org.layered.pipeline.CpuTimeEstimate;
 import org.layered.image.RgbaImage;
 import org.layered.engine.Cancellation;
+import org.layered.pipeline.DecomposePipeline;
 import org.layered.pipeline.DecomposeSettings;
+import org.layered.pipeline.DecompositionPlan;
+import org.layered.pipeline.DecompositionPlanner;
+import org.layered.pipeline.MemoryMode;
 import org.layered.pipeline.Decomposition;
 import org.layered.pipeline.GivenInputs;
 import org.layered.pipeline.ProgressListener;
+import org.layered.weights.residency.MemoryPlan;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,13 +68,25 @@ public final class PipelineDecomposer implements Decomposer {
             if (!check.proceed(device, slow != null && slow.slow() ? slow : null)) {
                 throw new Cancellation.CancelledException();
             }
-            return host.run(model.dir(), settings.device(), progress, cancel, pipeline -> {
+            MemoryOptions memory = options.memory();
+            return host.runPlanned(model.dir(), settings.device(), progress, cancel, session -> {
                 try (TensorScope scope = TensorScope.open()) {
                     GivenInputs given = inputs == null ? GivenInputs.NONE : GivenInputs.read(inputs,
-                            pipeline.device());
+                            session.device());
+                    DecompositionPlan plan = DecompositionPlanner.plan(model.dir(), image.width(), image.height(),
+                            settings, given, memory.format(), memory.mode(), memory.vramCap(), session.device(),
+                            session.transformerLoaded());
+                    progress.note("Layered: memory: " + plan.summary());
+                    if (plan.plan().verdict() == MemoryPlan.Verdict.DOES_NOT_FIT
+                            && memory.mode() == MemoryMode.AUTO) {
+                        throw new DecomposeException("this run does not fit the memory there is: "
+                                + plan.verdictLine().substring("verdict: does not fit (".length(),
+                                plan.verdictLine().length() - 1) + " (memory=resident runs it anyway)");
+                    }
+                    DecomposePipeline pipeline = session.pipeline(plan);
                     Decomposition d = pipeline.run(image, settings, given, progress, cancel);
                     return new Run(d, model.dir(), model.description(), pipeline.device().toString(),
-                            pipeline.precision().name(), device.summary());
+                            pipeline.precision().name(), device.summary(), plan);
                 }
             });
         } catch (Cancellation.CancelledException | DecomposeException e) {

@@ -211,6 +211,13 @@ public final class DecompositionPlanner {
     public static DecompositionPlan plan(Path modelDir, int imageWidth, int imageHeight, DecomposeSettings settings,
             GivenInputs given, WeightFormat weights, MemoryMode mode, Long vramCap, ComputeDevice device)
             throws IOException {
+        return plan(modelDir, imageWidth, imageHeight, settings, given, weights, mode, vramCap, device, false);
+    }
+
+    /** The same for a model kept loaded, whose transformer may already be held ({@code transformerLoaded}). */
+    public static DecompositionPlan plan(Path modelDir, int imageWidth, int imageHeight, DecomposeSettings settings,
+            GivenInputs given, WeightFormat weights, MemoryMode mode, Long vramCap, ComputeDevice device,
+            boolean transformerLoaded) throws IOException {
         ModelConfigs configs;
         try {
             configs = ModelConfigs.of(ModelIndex.read(modelDir));
@@ -220,7 +227,7 @@ public final class DecompositionPlanner {
         boolean negativeNeeded = settings.negativePrompt() != null && settings.cfgScale() > 1;
         boolean noTextEncoder = given.prompt() != null && (given.negative() != null || !negativeNeeded);
         Request r = Request.of(settings, imageWidth, imageHeight, noTextEncoder, weights, mode, vramCap)
-                .withLoadedTransformer(false, tokens(given.prompt()), tokens(given.negative()));
+                .withLoadedTransformer(transformerLoaded, tokens(given.prompt()), tokens(given.negative()));
         return plan(configs, r, Machine.of(device, null));
     }
 

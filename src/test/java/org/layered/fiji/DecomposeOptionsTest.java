@@ -1,10 +1,14 @@
 package org.layered.fiji;
 
+import org.layered.pipeline.MemoryMode;
+import org.layered.weights.residency.WeightFormat;
+
 import org.junit.jupiter.api.Test;
 import org.layered.layers.AutoLayerCount;
 import org.layered.engine.DeviceSpec;
 import org.layered.pipeline.DecomposeSettings;
 
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The macro keys: parsing as ImageJ does, validation messages, and the recorded string round trip. */
@@ -47,7 +51,8 @@ class DecomposeOptionsTest {
     void everyKeyMapsToItsSetting() {
         DecomposeOptions o = DecomposeOptions.parse("model=/m layers=7 resolution=1024 steps=12 cfg=2.5 "
                 + "cfg_normalize=false seed=99 prompt=[p q] negative=[n] device=cpu inputs=/i.safetensors "
-                + "hyperstack=false layer_images=true original_size=true output=/out formats=png,ora");
+                + "hyperstack=false layer_images=true original_size=true output=/out formats=png,ora memory=resident "
+                + "vram_gib=23.5 weights=fp8");
         DecomposeSettings s = o.settings(null);
         assertEquals(new DecomposeSettings(7, 1024, 12, 2.5, false, 99L, "p q", "n", DeviceSpec.CPU), s);
         assertEquals("/m", o.model());
@@ -56,7 +61,22 @@ class DecomposeOptionsTest {
         assertTrue(o.layerImages());
         assertTrue(o.originalSize());
         assertEquals(2, o.exporters().size());
+        assertEquals(MemoryMode.RESIDENT, o.memory().mode());
+        assertEquals(WeightFormat.FP8, o.memory().format());
+        assertEquals((long) (23.5 * (1L << 30)), o.memory().vramCap());
         assertEquals(o, DecomposeOptions.parse(o.toMacroString()), o.toMacroString());
+        assertEquals(DecomposeOptions.KEYS.size(), o.toMacroString().split(" (?=[a-z_]+=)").length,
+                "every key is recorded: " + o.toMacroString());
+    }
+
+    @Test
+    void memoryKeysDefaultToAutoWithoutCapInBf16() {
+        DecomposeOptions o = DecomposeOptions.parse("layers=2");
+        assertEquals(MemoryOptions.defaults(), o.memory());
+        assertEquals(MemoryMode.AUTO, o.memory().mode());
+        assertEquals(WeightFormat.BF16, o.memory().format());
+        assertNull(o.memory().vramCap());
+        assertTrue(o.toMacroString().endsWith("memory=auto vram_gib=[] weights=bf16"), o.toMacroString());
     }
 
     @Test
@@ -85,6 +105,10 @@ class DecomposeOptionsTest {
         assertMessage("'[' without matching ']'", "prompt=[unclosed");
         assertMessage("max_layers must be between 1 and 20, got 30", "layers=auto max_layers=30");
         assertMessage("rois must be true or false, got 'some'", "rois=some");
+        assertMessage("memory must be auto or resident, got 'always'", "memory=always");
+        assertMessage("weights must be bf16 or fp8, got 'int8'", "weights=int8");
+        assertMessage("vram_gib must be blank (the GPU's free memory) or a positive number of GiB, got '-2'",
+                "vram_gib=-2");
     }
 
     @Test

@@ -63,6 +63,28 @@ class RealPipelineTest {
     }
 
     @Test
+    void runsFollowTheMemoryPlanAndRecordItInInfoAndManifest() throws Exception {
+        DecomposeOptions o = DecomposeOptions.parse(FijiFixtures.cheapOptions(1) + " weights=fp8 vram_gib=4 output=["
+                + dir + "]");
+        DecomposeJob job = new DecomposeJob(o, new PipelineDecomposer(), log::add);
+        List<String> notes = new ArrayList<>();
+        ProgressListener listen = new ProgressListener() {
+            @Override
+            public void note(String message) {
+                notes.add(message);
+            }
+        };
+        DecomposeJob.Outcome out = job.run(ImageConversion.current(FijiFixtures.rgb("planned", 32, 24)), listen,
+                new Cancellation());
+        assertTrue(out.info().contains("\nMemory: transformer: held in memory (") && out.info().contains(" fp8)"),
+                out.info());
+        assertTrue(out.info().contains("weights=fp8"), "the macro line carries the memory keys: " + out.info());
+        assertTrue(notes.stream().anyMatch(n -> n.startsWith("Layered: memory: ")), notes.toString());
+        String manifest = java.nio.file.Files.readString(dir.resolve("planned").resolve("manifest.json"));
+        assertTrue(manifest.contains("\"memory_plan\"") && manifest.contains("\"weights\": \"fp8\""), manifest);
+    }
+
+    @Test
     void modelsAreFoundByFolderOrInTheStoreWithClearMessagesOtherwise() throws Exception {
         ModelLocator locator = new ModelLocator(() -> new ModelStore(new ModelStore.Config()
                 .userHome(dir).hubCache(dir.resolve("hub")).pluginCache(dir.resolve("cache"))));

@@ -6,6 +6,7 @@ import org.layered.engine.TorchEngine;
 import org.layered.export.LayerExporters;
 import org.layered.fiji.DecomposeOptions;
 import org.layered.fiji.HelpPage;
+import org.layered.fiji.MemoryOptions;
 
 import java.awt.Checkbox;
 import java.awt.TextField;
@@ -19,7 +20,8 @@ import java.util.Vector;
  * The ImageJ 1.x dialogs of Plugins > Layered > Decompose... and Decompose Folder... (only built when a person runs
  * the command; macros never see them). The first dialog holds what most runs change: model, layers (a number or
  * {@code auto}), resolution, steps, seed, prompt, device, what to show and where to save. Its "Advanced..." button
- * opens a second one for the expert settings: CFG scale and normalisation, negative prompt, prompt embeddings file.
+ * opens a second one for the expert settings: CFG scale and normalisation, negative prompt, prompt embeddings file,
+ * and the memory fields ({@link MemoryFields}: memory mode, VRAM cap, weights).
  * Both keep every option a macro key, and both have a Help button with the README's Fiji section. Each label's
  * first word is the option's macro key, so the keys are also unique for the recorder.
  */
@@ -130,8 +132,8 @@ final class DecomposeDialog {
         }
         DecomposeOptions chosenOptions = new DecomposeOptions(model, base.layers(), resolution, steps, base.cfg(),
                 base.cfgNormalize(), seed, prompt, base.negative(), device, base.inputs(), hyperstack, layerImages,
-                originalSize, output, picked.isEmpty() ? "png" : String.join(",", picked), false, maxLayers, rois)
-                .withLayerCount(layerCount, maxLayers);
+                originalSize, output, picked.isEmpty() ? "png" : String.join(",", picked), false, maxLayers, rois,
+                base.memory()).withLayerCount(layerCount, maxLayers);
         return advanced ? advanced(title, chosenOptions) : chosenOptions;
     }
 
@@ -144,6 +146,7 @@ final class DecomposeDialog {
         gd.addStringField("Negative prompt (blank = \" \")", base.negative(), 40);
         gd.addFileField("Inputs: prompt embeddings .safetensors (optional)", base.inputs(), 30);
         gd.addMessage("    instead of encoding the prompt (reproducing a run made elsewhere)");
+        MemoryFields.add(gd, base.memory());
         gd.addHelp(HelpPage.html());
         gd.showDialog();
         if (gd.wasCanceled()) {
@@ -153,12 +156,14 @@ final class DecomposeDialog {
         boolean normalize = gd.getNextBoolean();
         String negative = gd.getNextString();
         String inputs = gd.getNextString();
+        MemoryOptions memory = MemoryFields.read(gd);
         if (gd.invalidNumber()) {
             throw new IllegalArgumentException("the CFG scale field holds no number");
         }
         return new DecomposeOptions(base.model(), base.layers(), base.resolution(), base.steps(), cfg, normalize,
                 base.seed(), base.prompt(), negative, base.device(), inputs, base.hyperstack(), base.layerImages(),
-                base.originalSize(), base.output(), base.formats(), base.autoLayers(), base.maxLayers(), base.rois());
+                base.originalSize(), base.output(), base.formats(), base.autoLayers(), base.maxLayers(), base.rois(),
+                memory);
     }
 
     /** The format check boxes are only enabled while an output folder is given (blank = nothing is saved). */

@@ -11,6 +11,7 @@ import org.layered.fiji.DecomposeOptions;
 import org.layered.fiji.ImageConversion;
 import org.layered.fiji.LayerOfResult;
 import org.layered.fiji.LayerRois;
+import org.layered.fiji.MemoryOptions;
 import org.layered.fiji.Messages;
 import org.layered.fiji.ModelLocator;
 import org.layered.fiji.PipelineDecomposer;
@@ -97,6 +98,19 @@ abstract class AbstractLayeredCommand extends ContextCommand {
                     + "negative_prompt_embeds, latents) used instead of encoding the prompt")
     protected File inputs;
 
+    @Parameter(label = "Memory", choices = {"auto", "resident"}, description = "auto: the memory plan decides which "
+            + "weights are on the GPU, streamed from host memory or read from the file (a run that cannot fit stops "
+            + "before loading); resident: every weight on the GPU")
+    protected String memory = "auto";
+
+    @Parameter(label = "VRAM cap (GiB)", required = false, description = "Use at most this much of the GPU; blank "
+            + "= its free memory")
+    protected String vram_gib = "";
+
+    @Parameter(label = "Weights", choices = {"bf16", "fp8"}, description = "fp8: the transformer's linear weights "
+            + "as float8 with a scale per output channel (half the memory, about twice bf16's error)")
+    protected String weights = "bf16";
+
     // CHECKSTYLE:ON
 
     @Parameter
@@ -124,7 +138,8 @@ abstract class AbstractLayeredCommand extends ContextCommand {
     protected DecomposeOptions options(boolean hyperstack, boolean layerImages, File output, boolean rois) {
         return new DecomposeOptions(path(model), 4, DecomposeOptions.resolution(resolution), steps, cfg,
                 cfg_normalize, seed, prompt, negative, device, path(inputs), hyperstack, layerImages, original_size,
-                path(output), formats, false, max_layers, rois).withLayerCount(layers, max_layers);
+                path(output), formats, false, max_layers, rois, new MemoryOptions(memory, vram_gib, weights))
+                .withLayerCount(layers, max_layers);
     }
 
     static String path(File f) {
