@@ -62,7 +62,7 @@ public final class DecompositionPlanner {
      * Tokens of upstream's English caption instruction around the image tokens (Qwen2 tokenizer, checked against the
      * tokenizer in the tests).
      */
-    public static final int CAPTION_PROMPT_TOKENS = 198;
+    public static final int CAPTION_PROMPT_TOKENS = 220;
 
     static final String CAPTION = "caption";
     static final String PROMPT = "prompt encoding";

@@ -3,6 +3,8 @@ package org.layered.pipeline;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.layered.engine.DType;
+import org.layered.model.text.CaptionPrompt;
+import org.layered.model.text.QwenTokenizer;
 import org.layered.model.text.TextEncoderMemory;
 import org.layered.model.transformer.TransformerLayout;
 import org.layered.model.vae.VaeLayout;
@@ -61,6 +63,14 @@ class DecompositionPlannerTest {
         long text = embed + TextEncoderMemory.captionGroups(released.textEncoder()).stream()
                 .mapToLong(GroupSize::elements).sum();
         assertEquals(8.29e9, text, 0.01e9, "§13.1: about 8.29 B (7.62 B language model + 0.68 B vision)");
+    }
+
+    @Test
+    void theCaptionInstructionHasTheTokensThePlanCounts() throws Exception {
+        try (QwenTokenizer tok = QwenTokenizer.load(java.nio.file.Path.of("src/test/resources/golden/tokenizer"))) {
+            // the image pad stands for the image tokens, counted apart
+            assertEquals(DecompositionPlanner.CAPTION_PROMPT_TOKENS, tok.encode(CaptionPrompt.ENGLISH).length - 1);
+        }
     }
 
     @Test

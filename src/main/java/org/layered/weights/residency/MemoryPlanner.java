@@ -184,14 +184,13 @@ public final class MemoryPlanner {
             long largestHost = 0;
             for (int i = 0; i < c.groups().size(); i++) {
                 GroupSize g = c.groups().get(i);
-                boolean file = i >= t[0] + t[1];
-                if (i >= t[0] && !file) {
+                WeightTier tier = i < t[0] ? WeightTier.DEVICE : i < t[0] + t[1] ? WeightTier.HOST : WeightTier.FILE;
+                if (tier == WeightTier.HOST) {
                     largestHost = Math.max(largestHost, g.heldBytes(c.dtype(), c.format()));
                 }
-                acquired.put(g.name(), file ? g.heldBytes(c.dtype(), WeightFormat.BF16)
-                        : g.dequantizedBytes(c.dtype(), c.format()));
+                acquired.put(g.name(), acquisitionBytes(g, tier, c.dtype(), c.format()));
             }
-            held += 2 * largestHost; // the device copy in use and the next one
+            held += hostCopies(largestHost);
         }
         return held + CACHE.get().computeIfAbsent(new Asked(s, acquired),
                 k -> s.activations().peak(g -> acquired.getOrDefault(g, 0L)));
@@ -201,6 +200,19 @@ public final class MemoryPlanner {
     private record Asked(Stage stage, Map<String, Long> acquired) {}
 
     private static final ThreadLocal<Map<Asked, Long>> CACHE = ThreadLocal.withInitial(java.util.HashMap::new);
+
+    /**
+     * Bytes acquiring {@code g} allocates in the caller's scope: for a group read from the file the group in the
+     * compute dtype, else its dequantised float8 weights (nothing for a group held in the compute dtype).
+     */
+    public static long acquisitionBytes(GroupSize g, WeightTier tier, DType dtype, WeightFormat format) {
+        return tier == WeightTier.FILE ? g.heldBytes(dtype, WeightFormat.BF16) : g.dequantizedBytes(dtype, format);
+    }
+
+    /** Device bytes of host-tier copies while a component runs: the copy in use and the next one, issued ahead. */
+    public static long hostCopies(long largestHostGroup) {
+        return 2 * largestHostGroup;
+    }
 
     /** Host bytes held during the stage: host tiers of loaded components (the device's peak too on a CPU). */
     static long hostPeak(Map<String, Component> comps, Map<String, int[]> tiers, Stage s) {
