@@ -9,7 +9,9 @@ import org.layered.model.transformer.QwenImageTransformer;
 import org.layered.model.transformer.TransformerConfig;
 import org.layered.model.vae.VaeConfig;
 import org.layered.model.vae.VaeLayout;
+import org.layered.weights.ComfyFp8Weights;
 import org.layered.weights.SafetensorsWeights;
+import org.layered.weights.WeightSource;
 import org.layered.weights.config.ConfigException;
 import org.layered.weights.config.ModelIndex;
 
@@ -144,7 +146,7 @@ public final class ModelCheck {
             }
             case "transformer" -> {
                 TransformerConfig config = TransformerConfig.read(dir);
-                try (SafetensorsWeights w = SafetensorsWeights.open(dir)) {
+                try (WeightSource w = ComfyFp8Weights.open(dir)) {
                     QwenImageTransformer.checkWeights(config, w);
                 }
             }

@@ -31,6 +31,23 @@ public interface WeightSource extends AutoCloseable {
      */
     Tensor load(String name, DType dtype, ComputeDevice device) throws IOException;
 
+    /**
+     * The tensor {@code name} as the checkpoint stores it when it stores it as float8: {values (F8_E4M3, [out, in]),
+     * scale (float32 [out, 1])}, in the current {@code TensorScope} on {@code device}; null when it is not stored so
+     * (float8 residency then quantises {@link #load}'s values itself, unless {@link #preQuantized}).
+     */
+    default Tensor[] loadFp8(String name, ComputeDevice device) throws IOException {
+        return null;
+    }
+
+    /**
+     * Whether the checkpoint is already quantised: float8 residency then holds its float8 layers as stored and
+     * leaves the layers it kept in higher precision as they are (their choice, e.g. ComfyUI's "fp8mixed").
+     */
+    default boolean preQuantized() {
+        return false;
+    }
+
     /** A human-readable description of where the weights come from (for errors). */
     String describe();
 

@@ -10,7 +10,7 @@ import org.layered.engine.Ops;
 import org.layered.engine.Precision;
 import org.layered.engine.Tensor;
 import org.layered.engine.TensorScope;
-import org.layered.weights.SafetensorsWeights;
+import org.layered.weights.ComfyFp8Weights;
 import org.layered.weights.WeightCheck;
 import org.layered.weights.WeightSource;
 
@@ -115,7 +115,7 @@ public final class QwenImageTransformer implements AutoCloseable {
     public static QwenImageTransformer load(Path dirOrFile, Options options) throws IOException {
         Path dir = Files.isDirectory(dirOrFile) ? dirOrFile : dirOrFile.toAbsolutePath().getParent();
         TransformerConfig config = TransformerConfig.read(dir.resolve("config.json"));
-        WeightSource source = SafetensorsWeights.open(dirOrFile);
+        WeightSource source = ComfyFp8Weights.open(dirOrFile);
         try {
             return new QwenImageTransformer(config, source, true, options);
         } catch (IOException | RuntimeException e) {

@@ -36,12 +36,17 @@ final class HeldGroup {
         Map<String, Tensor> plain = new LinkedHashMap<>();
         Map<String, Tensor[]> quantized = new LinkedHashMap<>();
         for (String local : group.names()) {
-            Tensor t = source.load(group.fullName(local), dtype, place);
-            if (format == WeightFormat.FP8 && group.linear().contains(local)) {
-                Tensor[] q = Ops.quantizeFp8(t);
+            boolean fp8 = format == WeightFormat.FP8 && group.linear().contains(local);
+            Tensor[] q = fp8 ? source.loadFp8(group.fullName(local), place) : null; // a pre-quantised file's own
+            if (q == null && fp8 && !source.preQuantized()) {
+                Tensor t = source.load(group.fullName(local), dtype, place);
+                q = Ops.quantizeFp8(t);
                 t.close();
+            }
+            if (q != null) {
                 quantized.put(local, pin ? new Tensor[] {pinned(q[0]), pinned(q[1])} : q);
             } else {
+                Tensor t = source.load(group.fullName(local), dtype, place);
                 plain.put(local, pin ? pinned(t) : t);
             }
         }
