@@ -10,6 +10,7 @@ import org.layered.engine.Tensor;
 import org.layered.engine.TensorScope;
 import org.layered.image.RgbaImage;
 import org.layered.image.TestPattern;
+import org.layered.layers.LayerDifference;
 import org.layered.model.transformer.QwenImageTransformer;
 import org.layered.pipeline.DecomposePipeline;
 import org.layered.pipeline.DecomposeSettings;
@@ -107,25 +108,8 @@ public final class Fp8Bench {
         DecomposeSettings s = new DecomposeSettings(2, 640, 3, 4.0, true, 7L, null, null, DeviceSpec.CPU);
         List<RgbaImage> f32 = layers(model, s, WeightFormat.BF16); // held as read: float32 on the CPU
         List<RgbaImage> fp8 = layers(model, s, WeightFormat.FP8);
-        int[] levels = {1, 4, 16};
-        long[] over = new long[levels.length];
-        long n = 0;
-        int worst = 0;
-        for (int i = 0; i < f32.size(); i++) {
-            byte[] a = f32.get(i).rgba();
-            byte[] b = fp8.get(i).rgba();
-            for (int j = 0; j < a.length; j++) {
-                int d = Math.abs((a[j] & 0xFF) - (b[j] & 0xFF));
-                worst = Math.max(worst, d);
-                for (int k = 0; k < levels.length; k++) {
-                    over[k] += d > levels[k] ? 1 : 0;
-                }
-            }
-            n += a.length;
-        }
-        out.printf(Locale.ROOT, "tiny random model, 704x576 RGBA, 2 layers, 3 steps, CFG 4, CPU: fp8 vs float32 "
-                + "weights, %,d layer values: off by > 1 level %.2f %%, > 4 %.3f %%, > 16 %.4f %%, max %d%n", n,
-                100.0 * over[0] / n, 100.0 * over[1] / n, 100.0 * over[2] / n, worst);
+        out.println("tiny random model, 704x576 RGBA, 2 layers, 3 steps, CFG 4, CPU: fp8 vs float32 weights, "
+                + LayerDifference.of(f32, fp8));
     }
 
     private static List<RgbaImage> layers(Path model, DecomposeSettings s, WeightFormat format) throws IOException {

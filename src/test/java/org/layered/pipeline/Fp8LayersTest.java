@@ -9,13 +9,13 @@ import org.layered.engine.Ops;
 import org.layered.engine.Precision;
 import org.layered.engine.TensorScope;
 import org.layered.image.RgbaImage;
+import org.layered.layers.LayerDifference;
 import org.layered.testing.TinyModel;
 import org.layered.weights.residency.ResidencyPolicy;
 import org.layered.weights.residency.WeightFormat;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,35 +31,15 @@ class Fp8LayersTest {
     @Test
     void float8WeightsMoveFewLayerValuesByMoreThanAFewLevels() throws Exception {
         Path model = TinyModel.build(dir.resolve("m"), 21);
-        ComputeDevice cpu = ComputeDevice.CPU;
         DecomposeSettings s = new DecomposeSettings(2, 640, 2, 4.0, true, 9L, null, " ", DeviceSpec.CPU);
         List<RgbaImage> f32 = run(model, s, WeightFormat.BF16); // held as read: float32 on the CPU
         List<RgbaImage> fp8 = run(model, s, WeightFormat.FP8);
-        long n = 0;
-        long[] over = new long[3];
-        int[] levels = {1, 4, 16};
-        int worst = 0;
-        for (int i = 0; i < f32.size(); i++) {
-            byte[] a = f32.get(i).rgba();
-            byte[] b = fp8.get(i).rgba();
-            for (int j = 0; j < a.length; j++) {
-                int d = Math.abs((a[j] & 0xFF) - (b[j] & 0xFF));
-                worst = Math.max(worst, d);
-                for (int k = 0; k < 3; k++) {
-                    if (d > levels[k]) {
-                        over[k]++;
-                    }
-                }
-            }
-            n += a.length;
-        }
-        String report = String.format(Locale.ROOT, "tiny model, 704x576, 2 layers, 2 steps, CFG 4, CPU: fp8 vs "
-                + "float32 layer values (%d): off by > 1 level %.3f %%, > 4 %.3f %%, > 16 %.4f %%, max %d", n,
-                100.0 * over[0] / n, 100.0 * over[1] / n, 100.0 * over[2] / n, worst);
+        LayerDifference d = LayerDifference.of(f32, fp8);
+        String report = "tiny model, 704x576, 2 layers, 2 steps, CFG 4, CPU: fp8 vs float32 " + d;
         System.out.println(report);
         assertEquals(2, fp8.size());
-        assertTrue(over[0] > 0, "float8 must change something: " + report);
-        assertTrue(over[1] < 0.10 * n && over[2] < 0.001 * n, report);
+        assertTrue(d.overOne() > 0, "float8 must change something: " + report);
+        assertTrue(d.overFour() < 0.10 * d.values() && d.overSixteen() < 0.001 * d.values(), report);
     }
 
     private static List<RgbaImage> run(Path model, DecomposeSettings s, WeightFormat format) throws Exception {
