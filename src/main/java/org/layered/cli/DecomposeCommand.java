@@ -115,8 +115,8 @@ final class DecomposeCommand implements CliCommand {
     @Override
     public Set<String> flags() {
         return Set.of("model", "image", "out", "layers", "resolution", "steps", "cfg", "cfg-normalize", "seed",
-                "prompt", "negative-prompt", "device", "inputs", "format", "frame", "max-layers", "layer-of", "memory", "vram-gib",
-                "weights");
+                "prompt", "negative-prompt", "device", "inputs", "format", "frame", "max-layers", "layer-of",
+                "memory", "vram-gib", "weights");
     }
 
     /** What is decomposed: an image file, or one layer of an earlier result. */
