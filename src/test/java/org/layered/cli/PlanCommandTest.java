@@ -19,7 +19,9 @@ class PlanCommandTest {
 
     @Test
     void plansTheReleasedModelForACardBeforeItIsDownloaded() {
-        CliRun r = CliRun.of("plan", "--vram-gib", "24", "--weights", "fp8", "--resolution", "640", "--layers", "4");
+        // host memory given: what the plan streams from host memory must not depend on this machine's free RAM
+        CliRun r = CliRun.of("plan", "--vram-gib", "24", "--ram-gib", "64", "--weights", "fp8", "--resolution", "640",
+                "--layers", "4");
         assertEquals(0, r.code(), r.err());
         String out = r.out();
         assertTrue(out.startsWith("model: Qwen/Qwen-Image-Layered (not downloaded: the released configs its "
@@ -32,13 +34,14 @@ class PlanCommandTest {
         assertTrue(out.contains("the text encoder is released after prompt encoding"), out);
         assertTrue(out.strip().endsWith("verdict: fits"), out);
 
-        CliRun bf16 = CliRun.of("plan", "--vram-gib", "24");
+        CliRun bf16 = CliRun.of("plan", "--vram-gib", "24", "--ram-gib", "64");
         assertEquals(0, bf16.code(), bf16.err());
         assertTrue(bf16.out().contains("groups streamed one by one from pinned host memory"), bf16.out());
         assertTrue(bf16.out().strip().lines().reduce((a, b) -> b).orElseThrow()
                 .startsWith("verdict: fits with streaming (transformer: "), bf16.out());
 
-        CliRun tiny = CliRun.of("plan", "--vram-gib", "4", "--resolution", "1024", "--layers", "10");
+        CliRun tiny = CliRun.of("plan", "--vram-gib", "4", "--ram-gib", "64", "--resolution", "1024",
+                "--layers", "10");
         assertEquals(0, tiny.code(), tiny.err());
         assertTrue(tiny.out().contains("verdict: does not fit (") && tiny.out().contains("the nearest setting that "
                 + "does: --weights fp8"), tiny.out());
