@@ -123,6 +123,8 @@ public final class TransformerBench {
                 out.printf(Locale.ROOT, "%n== one forward, %d block(s), width %d, float32, CPU ==%n", blocks,
                         config.innerDim());
                 out.printf(Locale.ROOT, "time                      %8.2f s%n", seconds);
+                out.printf(Locale.ROOT, "tensors created           %8d (op results, views included)%n",
+                        lastTensors);
                 out.printf(Locale.ROOT, "work                      %8.1f GFLOP (linear %.1f, attention %.1f)%n",
                         flops / 1e9, prof.linearFlops() / 1e9, prof.attentionFlops() / 1e9);
                 out.printf(Locale.ROOT, "achieved                  %8.1f GFLOP/s = %.0f%% of the best 1024^3 matmul "
@@ -175,6 +177,9 @@ public final class TransformerBench {
         return new double[] {m.bestFlopsPerSec() / 1e9, m.medianFlopsPerSec() / 1e9};
     }
 
+    /** Tensors the last {@link #forward} created inside the model (op results, views included). */
+    private static long lastTensors;
+
     /** Times one forward of the Layered layout with random inputs; seconds. */
     static double forward(QwenImageTransformer model, int layers, int grid, int text, OpProfile prof)
             throws IOException {
@@ -186,9 +191,11 @@ public final class TransformerBench {
             Tensor enc = Ops.randomNormal(new long[] {1, text, c.jointAttentionDim()}, ComputeDevice.CPU);
             Tensor ts = Ops.fromFloats(new float[] {0.5f}, new long[] {1}, ComputeDevice.CPU);
             Tensor flags = Ops.fromLongs(new long[] {0}, new long[] {1}, ComputeDevice.CPU);
+            long created = Tensor.createdCount();
             long t0 = System.nanoTime();
             Tensor out = model.forward(hs, enc, null, ts, flags, shapes, ForwardObserver.NONE, prof);
             double seconds = (System.nanoTime() - t0) / 1e9;
+            lastTensors = Tensor.createdCount() - created;
             if (!Double.isFinite(out.maxAbs())) {
                 throw new IllegalStateException("the forward produced non-finite values");
             }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A tensor as model code sees it: an immutable value on a device, owned by the {@link TensorScope} that was
@@ -17,6 +18,8 @@ import java.util.Arrays;
  * The DJL array inside never leaves the engine package, so model code cannot reach a JVM-aborting DJL call.
  */
 public final class Tensor implements AutoCloseable {
+    private static final LongAdder CREATED = new LongAdder();
+
     private PtNDArray nd;
     private final DType dtype;
     private final MemoryAccounting.Storage storage; // null when memory accounting was off at creation
@@ -76,7 +79,16 @@ public final class Tensor implements AutoCloseable {
 
     private static Tensor register(Tensor t) {
         TensorScope.current().register(t);
+        CREATED.increment();
         return t;
+    }
+
+    /**
+     * How many tensors the engine has handed out in this JVM (every op result, views included): benchmarks take the
+     * difference around a forward to count the op results it creates.
+     */
+    public static long createdCount() {
+        return CREATED.sum();
     }
 
     /** Our dtype for a DJL array: DJL's when it knows it, else {@code ifUnknown}, else the op library's answer. */
