@@ -399,6 +399,15 @@ public final class Ops {
         return call("rms_normalize", x.dtype(), iv(x), IValue.from((long) axis), IValue.from(eps));
     }
 
+    /**
+     * RMS norm with weight over the last dimension, {@code x / sqrt(mean(x^2) + eps) * weight} (diffusers' and
+     * Qwen2's RMSNorm): statistics in float32, the normalised value rounded to x's dtype, then times the weight;
+     * one fresh tensor (the composition {@code rmsNormalize(x).mul(weight)} makes three).
+     */
+    public static Tensor rmsNorm(Tensor x, Tensor weight, double eps) {
+        return call("rms_norm", iv(x), iv(weight), IValue.from(eps));
+    }
+
     /** {@code x / max(||x||_2 over axis, eps)} (torch.nn.functional.normalize). */
     public static Tensor l2Normalize(Tensor x, int axis, double eps) {
         return call("l2_normalize", x.dtype(), iv(x), IValue.from((long) axis), IValue.from(eps));
@@ -409,6 +418,18 @@ public final class Ops {
         return call("layer_norm", x.dtype(), iv(x), IValue.from(x.size(-1)), IValue.from(eps));
     }
 
+    /**
+     * AdaLN modulation, {@code LayerNorm(x) * (1 + scale) + shift} with LayerNorm over the last dimension without
+     * affine parameters: two kernels (the norm, then one multiply-add into its own output), one fresh tensor.
+     *
+     * @param x     (B, T, D)
+     * @param shift (B, 1, D), or anything that broadcasts
+     * @param scale like {@code shift}
+     */
+    public static Tensor layerNormModulate(Tensor x, Tensor shift, Tensor scale, double eps) {
+        return call("layer_norm_modulate", iv(x), iv(shift), iv(scale), IValue.from(eps));
+    }
+
     public static Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps) {
         return call("group_norm", x.dtype(), iv(x), IValue.from((long) groups), iv(weight), iv(bias), IValue.from(eps));
     }
@@ -417,6 +438,49 @@ public final class Ops {
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
         return bias == null ? call("linear", x.dtype(), iv(x), iv(weight))
                 : call("linear_bias", x.dtype(), iv(x), iv(weight), iv(bias));
+    }
+
+    /**
+     * A gated residual after a linear layer, {@code x + gate * (a W^T + b)}: the multiply-add is written into the
+     * linear layer's output, so the new stream is the only fresh tensor.
+     */
+    public static Tensor linearGatedResidual(Tensor x, Tensor gate, Tensor a, Tensor weight, Tensor bias) {
+        return call("linear_gated_residual", iv(x), iv(gate), iv(a), iv(weight), iv(bias));
+    }
+
+    /**
+     * A gated GELU(tanh) feed-forward residual, {@code x + gate * (gelu_tanh(a W1^T + b1) W2^T + b2)}: the GELU runs
+     * in place on the hidden layer and the gated residual is written into the second layer's output, so the wide
+     * hidden layer is the only temporary.
+     */
+    public static Tensor gatedFeedForward(Tensor x, Tensor gate, Tensor a, Tensor w1, Tensor b1, Tensor w2,
+            Tensor b2) {
+        return call("gated_feed_forward_gelu_tanh", iv(x), iv(gate), iv(a), iv(w1), iv(b1), iv(w2), iv(b2));
+    }
+
+    /**
+     * Two token streams projected by their own linear layers straight into one joint sequence, first stream first,
+     * laid out as attention heads: (B, n1 + n2, D) viewed as (B, heads, n1 + n2, D / heads). No concatenation copy:
+     * each projection writes its rows of the joint tensor.
+     */
+    public static Tensor jointHeads(Tensor first, Tensor second, Tensor w1, Tensor b1, Tensor w2, Tensor b2,
+            int heads) {
+        return call("joint_heads", iv(first), iv(second), iv(w1), iv(b1), iv(w2), iv(b2), IValue.from((long) heads));
+    }
+
+    /**
+     * As {@link #jointHeads}, then per head an RMS norm with the stream's weight ({@link #rmsNorm}) and the rotary
+     * embedding of the stream's positions, all in place on the joint tensor: one fresh tensor for q (or k) of both
+     * streams. The rotation multiplies the interleaved pairs {@code (x[2p], x[2p+1])} as complex numbers by
+     * {@code rope[..., p, 0] + i rope[..., p, 1]} in float32, as upstream's {@code apply_rotary_emb_qwen}.
+     *
+     * @param rope1 float32 (1, n1, 1, D / heads / 2, 2): cos and sin per token and pair of the first stream
+     * @param rope2 the same for the second stream
+     */
+    public static Tensor jointQk(Tensor first, Tensor second, Tensor w1, Tensor b1, Tensor w2, Tensor b2,
+            Tensor norm1, Tensor norm2, Tensor rope1, Tensor rope2, int heads, double eps) {
+        return call("joint_qk", iv(first), iv(second), iv(w1), iv(b1), iv(w2), iv(b2), iv(norm1), iv(norm2),
+                iv(rope1), iv(rope2), IValue.from((long) heads), IValue.from(eps));
     }
 
     /**

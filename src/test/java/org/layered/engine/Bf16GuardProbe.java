@@ -95,6 +95,18 @@ public final class Bf16GuardProbe {
             run("linearBias", () -> Ops.linear(b, w, Ops.zeros(new long[] {2}, DType.BF16, cpu)));
             run("conv2d", () -> Ops.conv2d(b.reshape(1, 2, 2, 2), w.reshape(2, 2, 1, 2).slice(3, 0, 1),
                     Ops.zeros(new long[] {2}, DType.BF16, cpu), 1, 0));
+            Tensor seq = b.reshape(1, 2, 4);
+            Tensor row = b2.slice(0, 0, 1).reshape(1, 1, 4);
+            Tensor sq = Ops.cast(Ops.fromFloats(new float[] {1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 0, 0, 0, 0, 1, 1},
+                    new long[] {4, 4}, cpu), DType.BF16);
+            Tensor bias = b2.slice(0, 1, 2).reshape(4);
+            Tensor rope = Ops.fromFloats(new float[] {1, 0, 0.6f, 0.8f, 0, 1, -1, 0}, new long[] {1, 2, 1, 2, 2}, cpu);
+            run("rmsNorm", () -> Ops.rmsNorm(b, bias, 1e-6));
+            run("layerNormModulate", () -> Ops.layerNormModulate(seq, row, row, 1e-6));
+            run("linearGatedResidual", () -> Ops.linearGatedResidual(seq, row, seq, sq, bias));
+            run("gatedFeedForward", () -> Ops.gatedFeedForward(seq, row, seq, sq, bias, sq, bias));
+            run("jointHeads", () -> Ops.jointHeads(seq, seq, sq, bias, sq, bias, 1));
+            run("jointQk", () -> Ops.jointQk(seq, seq, sq, bias, sq, bias, bias, bias, rope, rope, 1, 1e-6));
             run("gelu", () -> Ops.gelu(b));
             run("geluTanh", () -> Ops.geluTanh(b));
             run("silu", () -> Ops.silu(b));
