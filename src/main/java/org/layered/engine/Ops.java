@@ -469,10 +469,20 @@ public final class Ops {
     }
 
     /**
+     * Rotary position embedding of (B, S, H, D) in one op, as upstream's {@code apply_rotary_emb_qwen}: the
+     * interleaved pairs {@code (x[2p], x[2p+1])} multiplied as complex numbers by
+     * {@code rope[..., p, 0] + i rope[..., p, 1]} in float32, the result in x's dtype.
+     *
+     * @param rope float32 (1, S, 1, D / 2, 2): cos and sin per token and pair
+     */
+    public static Tensor rotaryEmbedding(Tensor x, Tensor rope) {
+        return call("rotary_embedding", iv(x), iv(rope));
+    }
+
+    /**
      * As {@link #jointHeads}, then per head an RMS norm with the stream's weight ({@link #rmsNorm}) and the rotary
      * embedding of the stream's positions, all in place on the joint tensor: one fresh tensor for q (or k) of both
-     * streams. The rotation multiplies the interleaved pairs {@code (x[2p], x[2p+1])} as complex numbers by
-     * {@code rope[..., p, 0] + i rope[..., p, 1]} in float32, as upstream's {@code apply_rotary_emb_qwen}.
+     * streams. The rotation is {@link #rotaryEmbedding}'s.
      *
      * @param rope1 float32 (1, n1, 1, D / heads / 2, 2): cos and sin per token and pair of the first stream
      * @param rope2 the same for the second stream

@@ -54,6 +54,12 @@ class FusedOpsTest {
             Tensor w = randn(r, 16);
             check("rmsNorm", Ops.rmsNorm(x, w, EPS), Ops.rmsNormalize(x, -1, EPS).mul(w),
                     Ops.rmsNorm(bf(x), bf(w), EPS), Ops.rmsNormalize(bf(x), -1, EPS).mul(bf(w)));
+            // float64 reference runs: statistics in float32 as upstream, the rest in float64
+            Tensor x64 = Ops.cast(x, DType.F64);
+            Tensor w64 = Ops.cast(w, DType.F64);
+            Tensor norm64 = Ops.rmsNorm(x64, w64, EPS);
+            assertEquals(DType.F64, norm64.dtype());
+            assertTrue(maxDiff(norm64, Ops.rmsNormalize(x64, -1, EPS).mul(w64)) < 1e-5);
         }
     }
 

@@ -94,9 +94,9 @@ public final class Qwen2DecoderLayer {
         }
     }
 
-    /** {@code Qwen2RMSNorm}: float32 normalisation, cast back, times the weight. */
+    /** {@code Qwen2RMSNorm}: float32 normalisation, cast back, times the weight (one fused op). */
     static Tensor rmsNorm(Tensor x, Tensor weight, double eps) {
-        return Ops.rmsNormalize(x, -1, eps).mul(weight);
+        return Ops.rmsNorm(x, weight, eps);
     }
 
     /**

@@ -47,27 +47,26 @@ final class DoubleStreamBlock {
     static Tensor[] forward(GroupWeights w, Tensor img, Tensor txt, Tensor siluTemb, RopeFactors rope, Tensor mask,
             int heads, OpProfile prof) {
         long dim = img.size(-1);
-        Tensor imgMod = prof.linear(siluTemb, w.get("img_mod.1.weight"), w.get("img_mod.1.bias"));
-        Tensor txtMod = prof.linear(siluTemb, w.get("txt_mod.1.weight"), w.get("txt_mod.1.bias"));
-        Tensor[] mi = chunks(imgMod, dim);
-        Tensor[] mt = chunks(txtMod, dim);
+        Tensor[] mi = chunks(prof.linear(siluTemb, w.get("img_mod.1.weight"), w.get("img_mod.1.bias")), dim);
+        Tensor[] mt = chunks(prof.linear(siluTemb, w.get("txt_mod.1.weight"), w.get("txt_mod.1.bias")), dim);
 
-        // Sub-scopes free each part's intermediates (q/k/v, the MLP's 4x-wide hidden) before the next part runs.
-        Tensor[] attn;
+        // Sub-scopes free each part's intermediates (modulated inputs, q/k/v) before the next part runs.
+        Tensor[] streams;
         try (TensorScope s = TensorScope.open()) {
-            Tensor imgIn = normModulate(img, mi[0], mi[1], prof);
-            Tensor txtIn = normModulate(txt, mt[0], mt[1], prof);
-            attn = JointAttention.forward(w, imgIn, txtIn, rope, mask, heads, prof);
-            s.keep(attn[0]);
-            s.keep(attn[1]);
+            Tensor joint;
+            try (TensorScope a = TensorScope.open()) {
+                Tensor imgIn = normModulate(img, mi[0], mi[1], prof);
+                Tensor txtIn = normModulate(txt, mt[0], mt[1], prof);
+                joint = a.keep(JointAttention.attend(w, imgIn, txtIn, rope, mask, heads, prof));
+            }
+            streams = JointAttention.gatedOutput(w, img, txt, mi[2], mt[2], joint, prof);
+            s.keep(streams[0]);
+            s.keep(streams[1]);
         }
-        img = gatedAdd(img, mi[2], attn[0], prof);
-        attn[0].close();
-        txt = gatedAdd(txt, mt[2], attn[1], prof);
-        attn[1].close();
-
-        img = mlpResidual(w, "img_mlp", img, mi, prof);
-        txt = mlpResidual(w, "txt_mlp", txt, mt, prof);
+        img = feedForward(w, "img_mlp", streams[0], mi, prof);
+        streams[0].close();
+        txt = feedForward(w, "txt_mlp", streams[1], mt, prof);
+        streams[1].close();
 
         if (txt.dtype() == DType.F16) {
             txt = txt.clamp(-65504, 65504);
@@ -87,46 +86,25 @@ final class DoubleStreamBlock {
         return out;
     }
 
-    /** {@code LN(x) * (1 + scale) + shift}, LayerNorm without affine, eps 1e-6; at most two temporaries live. */
+    /** {@code LN(x) * (1 + scale) + shift}, LayerNorm without affine, eps 1e-6: one fused op. */
     static Tensor normModulate(Tensor x, Tensor shift, Tensor scale, OpProfile prof) {
-        return prof.section(OpProfile.Section.NORM_MODULATE, () -> {
-            try (TensorScope s = TensorScope.open()) {
-                Tensor normed = Ops.layerNorm(x, TransformerConfig.EPS);
-                Tensor scaled = normed.mul(scale.add(1.0));
-                normed.close();
-                return s.keep(scaled.add(shift));
-            }
-        });
-    }
-
-    /** {@code x + gate * y}. */
-    private static Tensor gatedAdd(Tensor x, Tensor gate, Tensor y, OpProfile prof) {
-        return prof.section(OpProfile.Section.RESIDUAL, () -> {
-            try (TensorScope s = TensorScope.open()) {
-                return s.keep(x.add(gate.mul(y)));
-            }
-        });
-    }
-
-    /** {@code x + gate2 * MLP(LN(x) * (1 + scale2) + shift2)}, the MLP's intermediates freed on return. */
-    private static Tensor mlpResidual(GroupWeights w, String name, Tensor x, Tensor[] mod, OpProfile prof) {
-        try (TensorScope s = TensorScope.open()) {
-            Tensor y = mlp(w, name, normModulate(x, mod[3], mod[4], prof), prof);
-            return s.keep(gatedAdd(x, mod[5], y, prof));
-        }
+        return prof.section(OpProfile.Section.NORM_MODULATE,
+                () -> Ops.layerNormModulate(x, shift, scale, TransformerConfig.EPS));
     }
 
     /**
-     * FeedForward(dim, activation "gelu-approximate"): Linear(D, 4D), GELU(tanh), Linear(4D, D); frees {@code x} and
-     * each 4D-wide temporary as soon as the next op has consumed it.
+     * {@code x + gate2 * FeedForward(LN(x) * (1 + scale2) + shift2)}, FeedForward(dim, "gelu-approximate") being
+     * Linear(D, 4D), GELU(tanh), Linear(4D, D): the modulated input, then one fused op whose only temporary is the
+     * 4D-wide hidden layer.
      */
-    private static Tensor mlp(GroupWeights w, String name, Tensor x, OpProfile prof) {
-        Tensor h = prof.linear(x, w.get(name + ".net.0.proj.weight"), w.get(name + ".net.0.proj.bias"));
-        x.close();
-        Tensor a = prof.section(OpProfile.Section.ACTIVATION, () -> Ops.geluTanh(h));
-        h.close();
-        Tensor y = prof.linear(a, w.get(name + ".net.2.weight"), w.get(name + ".net.2.bias"));
-        a.close();
-        return y;
+    private static Tensor feedForward(GroupWeights w, String name, Tensor x, Tensor[] mod, OpProfile prof) {
+        Tensor in = normModulate(x, mod[3], mod[4], prof);
+        Tensor w1 = w.get(name + ".net.0.proj.weight");
+        Tensor w2 = w.get(name + ".net.2.weight");
+        double flops = 2 * OpProfile.linearFlops(in, w1); // the second layer, [D, 4D], does as much
+        Tensor out = prof.fusedLinear(2, flops, () -> Ops.gatedFeedForward(x, mod[5], in, w1,
+                w.get(name + ".net.0.proj.bias"), w2, w.get(name + ".net.2.bias")));
+        in.close();
+        return out;
     }
 }

@@ -3,7 +3,6 @@ package org.layered.model.transformer;
 import org.layered.weights.residency.GroupWeights;
 import org.layered.engine.Ops;
 import org.layered.engine.Tensor;
-import org.layered.engine.TensorScope;
 
 import java.util.List;
 
@@ -11,6 +10,10 @@ import java.util.List;
  * Upstream {@code QwenDoubleStreamAttnProcessor2_0}: per-stream q/k/v projections, per-head RMS QK norm (eps 1e-6,
  * learnable scale), Layer3D RoPE on q and k, one fused SDPA over the joint sequence {@code [text, image]} (text first)
  * with the optional key mask, then {@code to_out.0} (image) and {@code to_add_out} (text).
+ *
+ * <p>Each of q, k and v is one fused op that projects both streams straight into the joint sequence (and for q and
+ * k normalises and rotates it in place), so the only tensors of attention size are q, k, v and the attention output;
+ * the output projections are fused with the block's gated residuals ({@link #gatedOutput}).
  */
 final class JointAttention {
     static final List<String> WEIGHTS = List.of(
@@ -25,86 +28,68 @@ final class JointAttention {
     }
 
     /**
-     * Memory: q, k and v are each built and joined before the next one starts, their per-stream parts freed; the
-     * peak is the joined q, k, v and the attention output, (L + S) x D each, besides the inputs.
+     * The attention over the joint sequence, before the output projections.
      *
      * @param img  modulated image stream (B, S, D)
      * @param txt  modulated text stream (B, L, D)
      * @param mask null or bool (B, 1, 1, L + S), true = may attend
-     * @return {image output (B, S, D), text output (B, L, D)}
+     * @return the attention output as one sequence (B, L + S, D), text first
      */
-    static Tensor[] forward(GroupWeights w, Tensor img, Tensor txt, RopeFactors rope, Tensor mask, int heads,
+    static Tensor attend(GroupWeights w, Tensor img, Tensor txt, RopeFactors rope, Tensor mask, int heads,
             OpProfile prof) {
-        long s = img.size(1);
-        long l = txt.size(1);
+        long b = img.size(0);
+        long tokens = txt.size(1) + img.size(1);
         long dim = img.size(2);
-        Tensor joint;
-        try (TensorScope scope = TensorScope.open()) {
-            Tensor q = joined(w, "attn.add_q_proj", "attn.norm_added_q", "attn.to_q", "attn.norm_q", txt, img, rope,
-                    heads, prof);
-            Tensor k = joined(w, "attn.add_k_proj", "attn.norm_added_k", "attn.to_k", "attn.norm_k", txt, img, rope,
-                    heads, prof);
-            Tensor v = joined(w, "attn.add_v_proj", null, "attn.to_v", null, txt, img, rope, heads, prof);
-            Tensor att = prof.attention(q, k, v, mask);
-            q.close();
-            k.close();
-            v.close();
-            // (B, H, L+S, hd) -> (B, L+S, D): a copy
-            joint = scope.keep(prof.section(OpProfile.Section.JOIN_SPLIT,
-                    () -> att.permute(0, 2, 1, 3).reshape(img.size(0), l + s, dim)));
-        }
-        try (TensorScope scope = TensorScope.open()) {
-            Tensor txtOut = prof.linear(joint.slice(1, 0, l), w.get("attn.to_add_out.weight"),
-                    w.get("attn.to_add_out.bias"));
-            Tensor imgOut = prof.linear(joint.slice(1, l, l + s), w.get("attn.to_out.0.weight"),
-                    w.get("attn.to_out.0.bias"));
-            joint.close();
-            return new Tensor[] {scope.keep(imgOut), scope.keep(txtOut)};
-        }
+        Tensor q = normedRotated(w, "attn.add_q_proj", "attn.norm_added_q", "attn.to_q", "attn.norm_q", txt, img,
+                rope, heads, prof);
+        Tensor k = normedRotated(w, "attn.add_k_proj", "attn.norm_added_k", "attn.to_k", "attn.norm_k", txt, img,
+                rope, heads, prof);
+        Tensor v = prof.fusedLinear(2, flops(w, "attn.add_v_proj", "attn.to_v", txt, img),
+                () -> Ops.jointHeads(txt, img, w.get("attn.add_v_proj.weight"), w.get("attn.add_v_proj.bias"),
+                        w.get("attn.to_v.weight"), w.get("attn.to_v.bias"), heads));
+        Tensor att = prof.attention(q, k, v, mask);
+        q.close();
+        k.close();
+        v.close();
+        // (B, H, L+S, hd) -> (B, L+S, D); libtorch's CPU attention already lays its output out that way (a view)
+        return prof.section(OpProfile.Section.JOIN_SPLIT, () -> att.permute(0, 2, 1, 3).reshape(b, tokens, dim));
     }
 
     /**
-     * One of q, k, v over the joint sequence, text first: both streams projected to (B, n, H, hd), RMS-normed and
-     * rotated when norm weights are named, joined and laid out (B, H, L + S, hd). Only the result stays.
+     * {@code img + gateImg * to_out.0(joint image rows)} and {@code txt + gateTxt * to_add_out(joint text rows)}: the
+     * output projections fused with the block's gated residuals.
+     *
+     * @return {new image stream, new text stream}
      */
-    private static Tensor joined(GroupWeights w, String textProj, String textNorm, String imageProj,
+    static Tensor[] gatedOutput(GroupWeights w, Tensor img, Tensor txt, Tensor gateImg, Tensor gateTxt, Tensor joint,
+            OpProfile prof) {
+        long l = txt.size(1);
+        Tensor jointImg = joint.slice(1, l, joint.size(1));
+        Tensor jointTxt = joint.slice(1, 0, l);
+        Tensor imgOut = gatedLinear(w, "attn.to_out.0", img, gateImg, jointImg, prof);
+        Tensor txtOut = gatedLinear(w, "attn.to_add_out", txt, gateTxt, jointTxt, prof);
+        jointImg.close();
+        jointTxt.close();
+        return new Tensor[] {imgOut, txtOut};
+    }
+
+    private static Tensor gatedLinear(GroupWeights w, String name, Tensor x, Tensor gate, Tensor a, OpProfile prof) {
+        Tensor weight = w.get(name + ".weight");
+        return prof.fusedLinear(1, OpProfile.linearFlops(a, weight),
+                () -> Ops.linearGatedResidual(x, gate, a, weight, w.get(name + ".bias")));
+    }
+
+    /** q or k over the joint sequence (B, H, L + S, hd): both streams projected, RMS-normed per head and rotated. */
+    private static Tensor normedRotated(GroupWeights w, String textProj, String textNorm, String imageProj,
             String imageNorm, Tensor txt, Tensor img, RopeFactors rope, int heads, OpProfile prof) {
-        try (TensorScope scope = TensorScope.open()) {
-            Tensor t = normRope(w, textNorm, project(w, textProj, txt, prof, heads), rope.txtCos(), rope.txtSin(),
-                    prof);
-            Tensor i = normRope(w, imageNorm, project(w, imageProj, img, prof, heads), rope.imgCos(), rope.imgSin(),
-                    prof);
-            return scope.keep(prof.section(OpProfile.Section.JOIN_SPLIT,
-                    () -> Ops.concat(List.of(t, i), 1).permute(0, 2, 1, 3)));
-        }
+        return prof.fusedLinear(2, flops(w, textProj, imageProj, txt, img),
+                () -> Ops.jointQk(txt, img, w.get(textProj + ".weight"), w.get(textProj + ".bias"),
+                        w.get(imageProj + ".weight"), w.get(imageProj + ".bias"), w.get(textNorm + ".weight"),
+                        w.get(imageNorm + ".weight"), rope.text(), rope.image(), heads, TransformerConfig.EPS));
     }
 
-    /** Per-head RMS norm then RoPE when {@code norm} names the weights, freeing {@code x}; else {@code x}. */
-    private static Tensor normRope(GroupWeights w, String norm, Tensor x, Tensor cos, Tensor sin, OpProfile prof) {
-        if (norm == null) {
-            return x;
-        }
-        Tensor out;
-        try (TensorScope scope = TensorScope.open()) {
-            Tensor normed = prof.section(OpProfile.Section.QK_NORM, () -> rmsNorm(x, w.get(norm + ".weight")));
-            out = scope.keep(prof.section(OpProfile.Section.ROPE, () -> Layer3DRope.rotate(normed, cos, sin)));
-        }
-        x.close();
-        return out;
-    }
-
-    /** A projection laid out (B, n, H, hd); the returned view is the only handle on its memory. */
-    private static Tensor project(GroupWeights w, String name, Tensor x, OpProfile prof, int heads) {
-        try (TensorScope scope = TensorScope.open()) {
-            return scope.keep(prof.linear(x, w.get(name + ".weight"), w.get(name + ".bias")).reshape(x.size(0),
-                    x.size(1), heads, x.size(2) / heads));
-        }
-    }
-
-    /** diffusers RMSNorm: statistics in float32, result in the input dtype, times the weight. */
-    static Tensor rmsNorm(Tensor x, Tensor weight) {
-        try (TensorScope scope = TensorScope.open()) {
-            return scope.keep(Ops.rmsNormalize(x, -1, TransformerConfig.EPS).mul(weight));
-        }
+    private static double flops(GroupWeights w, String textProj, String imageProj, Tensor txt, Tensor img) {
+        return OpProfile.linearFlops(txt, w.get(textProj + ".weight"))
+                + OpProfile.linearFlops(img, w.get(imageProj + ".weight"));
     }
 }

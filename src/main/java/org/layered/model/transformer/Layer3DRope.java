@@ -1,10 +1,8 @@
 package org.layered.model.transformer;
 
 import org.layered.engine.ComputeDevice;
-import org.layered.engine.DType;
 import org.layered.engine.Ops;
 import org.layered.engine.Tensor;
-import org.layered.engine.TensorScope;
 
 import java.util.List;
 
@@ -145,10 +143,18 @@ public final class Layer3DRope {
 
     /** RoPE factors of {@code rows} tokens: {@code cos[r * pairs + p]}, {@code sin[...]}. */
     public record Table(int rows, int pairs, float[] cos, float[] sin) {
-        /** cos and sin as float32 tensors shaped {@code (1, rows, 1, pairs)}, ready to broadcast over (B, S, H, P). */
-        public Tensor[] tensors(ComputeDevice device) {
-            long[] shape = {1, rows, 1, pairs};
-            return new Tensor[] {Ops.fromFloats(cos, shape, device), Ops.fromFloats(sin, shape, device)};
+        /**
+         * The factors as one float32 tensor {@code (1, rows, 1, pairs, 2)} holding (cos, sin) per token and pair, ready
+         * to broadcast over (B, S, H, pairs) as the complex numbers {@code cos + i sin}
+         * ({@link Ops#rotaryEmbedding}).
+         */
+        public Tensor tensor(ComputeDevice device) {
+            float[] both = new float[2 * cos.length];
+            for (int k = 0; k < cos.length; k++) {
+                both[2 * k] = cos[k];
+                both[2 * k + 1] = sin[k];
+            }
+            return Ops.fromFloats(both, new long[] {1, rows, 1, pairs, 2}, device);
         }
     }
 
@@ -157,30 +163,14 @@ public final class Layer3DRope {
     }
 
     /**
-     * Rotates interleaved pairs of {@code x} (B, S, H, D) by the factors {@code cos, sin} (1, S, 1, D/2), in float32
-     * (as upstream, which goes through complex64), returning x's dtype.
+     * Rotates interleaved pairs of {@code x} (B, S, H, D) by the factors {@code rope} (1, S, 1, D/2, 2) of
+     * {@link Table#tensor}, in float32 (as upstream, which goes through complex64), returning x's dtype.
      */
-    public static Tensor rotate(Tensor x, Tensor cos, Tensor sin) {
+    public static Tensor rotate(Tensor x, Tensor rope) {
         long[] s = x.shape();
         if (s.length != 4 || s[3] % 2 != 0) {
             throw new IllegalArgumentException("RoPE input must be (B, S, H, D) with even D, got " + x);
         }
-        try (TensorScope scope = TensorScope.open()) {
-            Tensor xf = Ops.as(x, DType.F32).reshape(s[0], s[1], s[2], s[3] / 2, 2);
-            Tensor re = xf.get("..., 0");
-            Tensor im = xf.get("..., 1");
-            Tensor outRe = combine(re.mul(cos), im.mul(sin), true);
-            Tensor outIm = combine(re.mul(sin), im.mul(cos), false);
-            Tensor out = Ops.concat(List.of(outRe.unsqueeze(-1), outIm.unsqueeze(-1)), -1).reshape(s);
-            return scope.keep(Ops.as(out, x.dtype()));
-        }
-    }
-
-    /** {@code a - b} or {@code a + b}, freeing both operands (half-size float32 temporaries). */
-    private static Tensor combine(Tensor a, Tensor b, boolean subtract) {
-        Tensor r = subtract ? a.sub(b) : a.add(b);
-        a.close();
-        b.close();
-        return r;
+        return Ops.rotaryEmbedding(x, rope);
     }
 }

@@ -4,10 +4,11 @@ import org.layered.engine.Ops;
 import org.layered.engine.Tensor;
 
 /**
- * Routes the transformer's matmul-class ops (linear layers, fused attention) and, when enabled, accumulates their
- * wall time and FLOPs, so that a benchmark can tell matmul/attention time from everything else (elementwise ops,
- * norms, RoPE, copies, Java). Times are exact on the CPU, where ops are synchronous; on CUDA they would only count
- * kernel launches. Not thread-safe: one profile per forward at a time.
+ * Routes the transformer's matmul-class ops (linear layers, alone or fused with their epilogues, and fused attention)
+ * and, when enabled, accumulates their wall time and FLOPs, so that a benchmark can tell matmul/attention time from
+ * everything else (norms, modulation, copies, Java). A fused op's epilogue (bias, per-head norm and RoPE, GELU, gated
+ * residual) is timed with its linear layers. Times are exact on the CPU, where ops are synchronous; on CUDA they would
+ * only count kernel launches. Not thread-safe: one profile per forward at a time.
  */
 public final class OpProfile {
     /** A profile that only forwards the calls. */
@@ -25,16 +26,8 @@ public final class OpProfile {
     public enum Section {
         /** LayerNorm and the AdaLN {@code x * (1 + scale) + shift}. */
         NORM_MODULATE,
-        /** Per-head RMS norm of q and k. */
-        QK_NORM,
-        /** Layer3D rotation of q and k. */
-        ROPE,
-        /** Joining text and image q/k/v, and the attention output's permute back. */
-        JOIN_SPLIT,
-        /** Gated residual additions. */
-        RESIDUAL,
-        /** GELU-tanh and SiLU. */
-        ACTIVATION
+        /** The attention output laid out as one sequence again. */
+        JOIN_SPLIT
     }
 
     private final long[] sectionNanos = new long[Section.values().length];
@@ -73,9 +66,30 @@ public final class OpProfile {
         Tensor y = Ops.linear(x, weight, bias);
         linearNanos += System.nanoTime() - t0;
         linearCalls++;
-        double rows = x.numel() / (double) x.size(-1);
-        linearFlops += 2.0 * rows * weight.size(0) * weight.size(1);
+        linearFlops += linearFlops(x, weight);
         return y;
+    }
+
+    /**
+     * A fused op made of {@code layers} linear layers and their epilogue, doing {@code flops} of matmul work (see
+     * {@link #linearFlops}); counted as linear layers.
+     */
+    public Tensor fusedLinear(int layers, double flops, java.util.function.Supplier<Tensor> body) {
+        if (!enabled) {
+            return body.get();
+        }
+        long t0 = System.nanoTime();
+        Tensor y = body.get();
+        linearNanos += System.nanoTime() - t0;
+        linearCalls += layers;
+        linearFlops += flops;
+        return y;
+    }
+
+    /** Multiply-add FLOPs of a linear layer with {@code weight} [out, in] applied to every row of {@code x}. */
+    public static double linearFlops(Tensor x, Tensor weight) {
+        double rows = x.numel() / (double) x.size(-1);
+        return 2.0 * rows * weight.size(0) * weight.size(1);
     }
 
     /** Fused SDPA on (B, H, T, d). */

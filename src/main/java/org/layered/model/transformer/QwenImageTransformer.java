@@ -244,7 +244,8 @@ public final class QwenImageTransformer implements AutoCloseable {
                 GroupWeights w = residency.acquire(inputGroup);
                 img = prof.linear(onDevice(hiddenStates, dt), w.get("img_in.weight"), w.get("img_in.bias"));
                 obs.on("img_in", img);
-                Tensor tn = JointAttention.rmsNorm(onDevice(encoderHiddenStates, dt), w.get("txt_norm.weight"));
+                Tensor tn = Ops.rmsNorm(onDevice(encoderHiddenStates, dt), w.get("txt_norm.weight"),
+                        TransformerConfig.EPS);
                 obs.on("txt_norm", tn);
                 txt = prof.linear(tn, w.get("txt_in.weight"), w.get("txt_in.bias"));
                 obs.on("txt_in", txt);
@@ -258,13 +259,9 @@ public final class QwenImageTransformer implements AutoCloseable {
             }
 
             Layer3DRope.Tables tables = ropeTables(imgShapes, textLen);
-            Tensor[] ic = tables.image().tensors(dev);
-            Tensor[] tc = tables.text().tensors(dev);
-            RopeFactors factors = new RopeFactors(ic[0], ic[1], tc[0], tc[1]);
-            obs.on("rope_img.cos", ic[0].reshape(imageLen, rope.pairs()));
-            obs.on("rope_img.sin", ic[1].reshape(imageLen, rope.pairs()));
-            obs.on("rope_txt.cos", tc[0].reshape(textLen, rope.pairs()));
-            obs.on("rope_txt.sin", tc[1].reshape(textLen, rope.pairs()));
+            RopeFactors factors = new RopeFactors(tables.image().tensor(dev), tables.text().tensor(dev));
+            observeRope(obs, "rope_img", factors.image(), imageLen);
+            observeRope(obs, "rope_txt", factors.text(), textLen);
 
             Tensor mask = jointMask(encoderMask, batch, imageLen);
 
@@ -295,6 +292,11 @@ public final class QwenImageTransformer implements AutoCloseable {
             }
             return fs.keep(out);
         }
+    }
+
+    private void observeRope(ForwardObserver obs, String name, Tensor factors, int tokens) {
+        obs.on(name + ".cos", factors.get("..., 0").reshape(tokens, rope.pairs()));
+        obs.on(name + ".sin", factors.get("..., 1").reshape(tokens, rope.pairs()));
     }
 
     /** RoPE tables, cached for the last layout (a sampling loop asks for the same one at every step). */

@@ -104,7 +104,7 @@ class TransformerGoldenTest {
         assertEquals(2, prof.attentionCalls());
         double tokens = 64 + 6;
         assertTrue(prof.attentionFlops() == 2 * 4.0 * 2 * tokens * tokens * 32, "attention FLOPs");
-        assertTrue(prof.linearSeconds() > 0 && prof.sectionSeconds(OpProfile.Section.ROPE) > 0);
+        assertTrue(prof.linearSeconds() > 0 && prof.sectionSeconds(OpProfile.Section.NORM_MODULATE) > 0);
     }
 
     @Test

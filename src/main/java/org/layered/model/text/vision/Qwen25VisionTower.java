@@ -323,7 +323,7 @@ public final class Qwen25VisionTower implements AutoCloseable {
             }
             try (TensorScope s = TensorScope.open()) {
                 GroupWeights w = residency.acquire(mergerGroup);
-                Tensor ln = Ops.rmsNormalize(x, -1, NORM_EPS).mul(w.get(LN_Q));
+                Tensor ln = Ops.rmsNorm(x, w.get(LN_Q), NORM_EPS);
                 observer.tensor("merger_ln_q", ln);
                 Tensor h = Ops.linear(ln.reshape(tokens, d * unit), w.get(FC1_W), w.get(FC1_B));
                 h = Ops.linear(Ops.gelu(h), w.get(FC2_W), w.get(FC2_B));
@@ -353,7 +353,7 @@ public final class Qwen25VisionTower implements AutoCloseable {
         long d = config.hiddenSize();
         int heads = config.numHeads();
         int hd = config.headDim();
-        Tensor h = Ops.rmsNormalize(x, -1, NORM_EPS).mul(w.get(NORM1));
+        Tensor h = Ops.rmsNorm(x, w.get(NORM1), NORM_EPS);
         Tensor qkv = Ops.linear(h, w.get(QKV_W), w.get(QKV_B)).reshape(n, 3, heads, hd);
         Tensor q = rope(qkv.get(":, 0"), cos, sin).transpose(0, 1).unsqueeze(0); // (1, heads, n, hd)
         Tensor k = rope(qkv.get(":, 1"), cos, sin).transpose(0, 1).unsqueeze(0);
@@ -373,7 +373,7 @@ public final class Qwen25VisionTower implements AutoCloseable {
         }
         a = a.squeeze(0).transpose(0, 1).reshape(n, d);
         x = x.add(Ops.linear(a, w.get(PROJ_W), w.get(PROJ_B)));
-        Tensor h2 = Ops.rmsNormalize(x, -1, NORM_EPS).mul(w.get(NORM2));
+        Tensor h2 = Ops.rmsNorm(x, w.get(NORM2), NORM_EPS);
         Tensor gate = Ops.silu(Ops.linear(h2, w.get(GATE_W), w.get(GATE_B)));
         Tensor up = Ops.linear(h2, w.get(UP_W), w.get(UP_B));
         return x.add(Ops.linear(gate.mul(up), w.get(DOWN_W), w.get(DOWN_B)));
