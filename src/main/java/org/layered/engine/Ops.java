@@ -333,6 +333,23 @@ public final class Ops {
         return call("fp8_dequantize", dtype, iv(values), iv(scale), IValue.from((long) torchCode(dtype)));
     }
 
+    /**
+     * The same values of an (N, C, H, W) tensor laid out channels-last (NHWC in memory, the shape unchanged), the
+     * layout oneDNN's and cuDNN's convolutions run fastest in; convolutions, norms, elementwise ops and nearest
+     * upsampling keep it. {@code x} itself when it is laid out so already.
+     */
+    public static Tensor channelsLast(Tensor x) {
+        if (x.rank() != 4) {
+            throw new IllegalArgumentException("channels-last needs an (N, C, H, W) tensor, got " + x);
+        }
+        return call("channels_last", iv(x));
+    }
+
+    /** The same values in the standard row-major layout ({@code x} itself when already so laid out). */
+    public static Tensor contiguous(Tensor x) {
+        return call("contiguous", iv(x));
+    }
+
     // ---- checks -------------------------------------------------------------------------------------------------
 
     /**
@@ -406,6 +423,18 @@ public final class Ops {
      */
     public static Tensor rmsNorm(Tensor x, Tensor weight, double eps) {
         return call("rms_norm", iv(x), iv(weight), IValue.from(eps));
+    }
+
+    /**
+     * The VAE's channel RMS norm of (N, C, H, W), {@code x / max(||x||_2 over C, 1e-12) * gamma}, optionally followed by
+     * SiLU, in one op: reduced-precision inputs are normalised in float32 and rounded before the scaling (as
+     * upstream); the scaling and SiLU run in place, so the result is the only fresh tensor, with the values of the
+     * composition {@code silu(l2Normalize(x, 1).mul(gamma))}.
+     *
+     * @param gamma (C, 1, 1) per-channel factor
+     */
+    public static Tensor channelRmsNorm(Tensor x, Tensor gamma, boolean silu) {
+        return call("channel_rms_norm", iv(x), iv(gamma), IValue.from(silu));
     }
 
     /** {@code x / max(||x||_2 over axis, eps)} (torch.nn.functional.normalize). */

@@ -34,18 +34,11 @@ final class ChannelRmsNorm {
     }
 
     Tensor forward(Tensor x) {
-        try (TensorScope s = TensorScope.open()) {
-            Tensor n;
-            if (x.dtype() == DType.F32 || x.dtype() == DType.F64) {
-                n = Ops.l2Normalize(x, 1, 1e-12);
-            } else {
-                Tensor xf = Ops.cast(x, DType.F32);
-                Tensor nf = Ops.l2Normalize(xf, 1, 1e-12);
-                xf.close();
-                n = Ops.cast(nf, x.dtype());
-                nf.close();
-            }
-            return s.keep(n.mul(scaledGamma));
-        }
+        return Ops.channelRmsNorm(x, scaledGamma, false);
+    }
+
+    /** {@code silu(forward(x))} in one op. */
+    Tensor forwardSilu(Tensor x) {
+        return Ops.channelRmsNorm(x, scaledGamma, true);
     }
 }

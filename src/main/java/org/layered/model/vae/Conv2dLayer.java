@@ -17,8 +17,10 @@ final class Conv2dLayer {
     private final int stride;
     private final int padding;
 
+    /** Takes over {@code weight}, replacing it by its channels-last copy (the layout of the feature maps). */
     private Conv2dLayer(Tensor weight, Tensor bias, int stride, int padding) {
-        this.weight = weight;
+        this.weight = Ops.channelsLast(weight);
+        weight.close();
         this.bias = bias;
         this.stride = stride;
         this.padding = padding;

@@ -59,12 +59,10 @@ final class ResidualBlock implements VaeBlock {
         return RowStrips.apply(x, 1, rowBytes(x, channels), budget, (strip, a, b) -> normActConv(strip, norm, conv));
     }
 
-    /** {@code conv(silu(norm(x)))}, freeing the two full-size temporaries as soon as they are consumed. */
+    /** {@code conv(silu(norm(x)))}, freeing the full-size temporary as soon as it is consumed. */
     static Tensor normActConv(Tensor x, ChannelRmsNorm norm, Conv2dLayer conv) {
         try (TensorScope s = TensorScope.open()) {
-            Tensor n = norm.forward(x);
-            Tensor a = Ops.silu(n);
-            n.close();
+            Tensor a = norm.forwardSilu(x);
             Tensor c = conv.forward(a);
             a.close();
             return s.keep(c);

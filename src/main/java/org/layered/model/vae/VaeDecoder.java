@@ -1,5 +1,6 @@
 package org.layered.model.vae;
 
+import org.layered.engine.Ops;
 import org.layered.engine.Tensor;
 import org.layered.engine.TensorScope;
 
@@ -52,10 +53,13 @@ final class VaeDecoder {
         convOut = Conv2dLayer.causal3(w, "decoder.conv_out", out, c.inputChannels());
     }
 
-    /** Decoded frames before the clamp, in the caller's scope. */
+    /**
+     * Decoded frames before the clamp, in the caller's scope. Feature maps are laid out channels-last inside (see the
+     * package notes); the frames come back in the standard layout.
+     */
     Tensor forward(Tensor z, StageTap tap) {
         try (TensorScope s = TensorScope.open()) {
-            Tensor p = postQuantConv.forward(z);
+            Tensor p = postQuantConv.forward(Ops.channelsLast(z));
             tap.accept("post_quant_conv", p);
             Tensor h = convIn.forward(p);
             p.close();
@@ -75,7 +79,7 @@ final class VaeDecoder {
             Tensor o = ResidualBlock.normActConvStrips(h, normOut, convOut, last, budget);
             h.close();
             tap.accept("dec.conv_out", o);
-            return s.keep(o);
+            return s.keep(Ops.contiguous(o));
         }
     }
 }

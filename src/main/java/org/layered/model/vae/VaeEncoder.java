@@ -1,5 +1,6 @@
 package org.layered.model.vae;
 
+import org.layered.engine.Ops;
 import org.layered.engine.Tensor;
 import org.layered.engine.TensorScope;
 
@@ -62,10 +63,13 @@ final class VaeEncoder {
         return false;
     }
 
-    /** Moments {@code [mean | logvar]} of single frames (N, C_in, H, W), in the caller's scope. */
+    /**
+     * Moments {@code [mean | logvar]} of single frames (N, C_in, H, W), in the caller's scope. Feature maps are laid
+     * out channels-last inside (see the package notes); the moments come back in the standard layout.
+     */
     Tensor forward(Tensor x, StageTap tap) {
         try (TensorScope s = TensorScope.open()) {
-            Tensor h = convIn.forward(x);
+            Tensor h = convIn.forward(Ops.channelsLast(x));
             tap.accept("enc.conv_in", h);
             for (int i = 0; i < downBlocks.size(); i++) {
                 Tensor next = downBlocks.get(i).forward(h);
@@ -82,7 +86,7 @@ final class VaeEncoder {
             Tensor q = quantConv.forward(o);
             o.close();
             tap.accept("quant_conv", q);
-            return s.keep(q);
+            return s.keep(Ops.contiguous(q));
         }
     }
 }

@@ -13,6 +13,11 @@
  *       API takes and returns the 5-D layout.</li>
  * </ul>
  *
+ * <p>Layout: feature maps and convolution weights are laid out channels-last (NHWC in memory, the shape unchanged)
+ * between the encoder's or decoder's first and last convolution, the layout oneDNN's convolutions run fastest in
+ * (no reorder of the activations around each convolution); the norm and SiLU before each convolution are one fused
+ * op. Values equal the standard layout's up to the kernels' summation order (the goldens' tolerance).</p>
+ *
  * <p>Memory: the frames of a batch are processed one at a time by default, and convolution stages whose
  * full-resolution temporaries would exceed {@link org.layered.model.vae.RgbaVae#stripBudgetBytes()} run in row
  * strips with a one-row halo, which is exact (no blending, no seams) because everything outside the mid-block
