@@ -107,6 +107,11 @@ public final class Bf16GuardProbe {
             run("gatedFeedForward", () -> Ops.gatedFeedForward(seq, row, seq, sq, bias, sq, bias));
             run("jointHeads", () -> Ops.jointHeads(seq, seq, sq, bias, sq, bias, 1));
             run("jointQk", () -> Ops.jointQk(seq, seq, sq, bias, sq, bias, bias, bias, rope, rope, 1, 1e-6));
+            Tensor image = b.reshape(1, 2, 2, 2);
+            run("channelsLast", () -> Ops.channelsLast(image));
+            run("contiguous", () -> Ops.contiguous(Ops.channelsLast(image)));
+            run("channelRmsNorm", () -> Ops.channelRmsNorm(image, b2.slice(0, 0, 1).reshape(2, 2).slice(1, 0, 1)
+                    .reshape(2, 1, 1), true));
             run("gelu", () -> Ops.gelu(b));
             run("geluTanh", () -> Ops.geluTanh(b));
             run("silu", () -> Ops.silu(b));

@@ -64,6 +64,46 @@ class FusedOpsTest {
     }
 
     @Test
+    void channelRmsNormEqualsNormaliseScaleSilu() {
+        try (TensorScope s = TensorScope.open()) {
+            Random r = new Random(18);
+            Tensor x = randn(r, 2, 6, 5, 7);
+            Tensor g = randn(r, 6, 1, 1);
+            Tensor normed = Ops.l2Normalize(x, 1, 1e-12).mul(g);
+            // float32: the same kernels, in place instead of into fresh tensors: equal to the bit
+            assertEquals(0.0, maxDiff(Ops.channelRmsNorm(x, g, false), normed));
+            assertEquals(0.0, maxDiff(Ops.channelRmsNorm(x, g, true), Ops.silu(normed)));
+            Tensor composed16 = Ops.silu(Ops.cast(Ops.l2Normalize(x, 1, 1e-12), DType.BF16).mul(bf(g)));
+            check("channelRmsNorm+silu", Ops.channelRmsNorm(x, g, true), Ops.silu(normed),
+                    Ops.channelRmsNorm(bf(x), bf(g), true), composed16);
+            // channels-last input: same values, same layout-independent result
+            assertEquals(0.0, maxDiff(Ops.channelRmsNorm(Ops.channelsLast(x), g, true), Ops.silu(normed)));
+        }
+    }
+
+    @Test
+    void channelsLastKeepsValuesAndConvolutionResults() {
+        try (TensorScope s = TensorScope.open()) {
+            Random r = new Random(19);
+            Tensor x = randn(r, 1, 8, 9, 11);
+            Tensor w = randn(r, 8, 8, 3, 3).mul(0.2);
+            Tensor b = randn(r, 8);
+            Tensor cl = Ops.channelsLast(x);
+            assertArrayEquals(x.shape(), cl.shape());
+            assertEquals(0.0, maxDiff(x, cl));
+            assertEquals(0.0, maxDiff(x, Ops.contiguous(cl)));
+            Tensor expected = Ops.conv2d(x, w, b, 1, 1);
+            double d = maxDiff(Ops.contiguous(Ops.conv2d(cl, Ops.channelsLast(w), b, 1, 1)), expected);
+            assertTrue(d < 1e-5 * scale(expected), "channels-last convolution differs by " + d);
+            assertThrowsIllegalArgument(() -> Ops.channelsLast(x.reshape(8, 99)));
+        }
+    }
+
+    private static void assertThrowsIllegalArgument(Runnable r) {
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, r::run);
+    }
+
+    @Test
     void layerNormModulateMatchesNormScaleShiftPerSample() {
         try (TensorScope s = TensorScope.open()) {
             Random r = new Random(12);
