@@ -3,6 +3,7 @@ package org.layered.cli;
 import com.google.gson.JsonObject;
 import org.layered.engine.Cancellation;
 import org.layered.engine.ComputeDevice;
+import org.layered.engine.CpuFeatures;
 import org.layered.engine.DeviceChoice;
 import org.layered.engine.DeviceSpec;
 import org.layered.engine.Precision;
@@ -88,6 +89,9 @@ final class DecomposeCommand implements CliCommand {
                   --prompt TEXT            description of the whole image (default: automatic caption)
                   --negative-prompt TEXT   negative prompt (default " ")
                   --device D               auto|cpu|cuda[:i] (default auto)
+                  --precision P            auto|float32|bf16 compute dtype (default auto: float32 on the CPU,
+                                           bf16 on CUDA); bf16 on the CPU is an opt-in, fast on CPUs with
+                                           AVX512-BF16 or AMX (convolutions stay float32 there)
                   --inputs FILE            safetensors with prompt_embeds, prompt_embeds_mask,
                                            negative_prompt_embeds, negative_prompt_embeds_mask and/or latents
                                            (packed initial noise) to use instead of computing them
@@ -115,8 +119,8 @@ final class DecomposeCommand implements CliCommand {
     @Override
     public Set<String> flags() {
         return Set.of("model", "image", "out", "layers", "resolution", "steps", "cfg", "cfg-normalize", "seed",
-                "prompt", "negative-prompt", "device", "inputs", "format", "frame", "max-layers", "layer-of",
-                "memory", "vram-gib", "weights");
+                "prompt", "negative-prompt", "device", "precision", "inputs", "format", "frame", "max-layers",
+                "layer-of", "memory", "vram-gib", "weights");
     }
 
     /** What is decomposed: an image file, or one layer of an earlier result. */
@@ -156,6 +160,7 @@ final class DecomposeCommand implements CliCommand {
             throw new CliArgs.UsageException("--max-layers goes with --layers auto");
         }
         DecomposeSettings settings = settings(args);
+        Precision precision = precision(args);
         int frame = args.integer("frame", 1, 1, Integer.MAX_VALUE);
         List<LayerExporter> exporters;
         try {
@@ -176,7 +181,7 @@ final class DecomposeCommand implements CliCommand {
             try (OutputFolder folder = OutputFolder.claim(outDir, OutputFolder.estimatedBytes(exporters, layers,
                     Math.max(bucket.width(), image.width()), Math.max(bucket.height(), image.height())))) {
                 cancel.check();
-                Result r = decompose(model, input, settings, auto, inputs, memory, folder, exporters, err,
+                Result r = decompose(model, input, settings, precision, auto, inputs, memory, folder, exporters, err,
                         cancel);
                 Decomposition d = r.decomposition();
                 String what = input.parent() == null ? d.stack().size() + " layers"
@@ -210,9 +215,9 @@ final class DecomposeCommand implements CliCommand {
     }
 
     /** Runs the pipeline and saves its result with a manifest that says where the input came from. */
-    private static Result decompose(Path model, Input input, DecomposeSettings settings, boolean auto, Path inputs,
-            MemoryChoice memory, OutputFolder folder, List<LayerExporter> exporters, PrintStream err,
-            Cancellation cancel) throws IOException {
+    private static Result decompose(Path model, Input input, DecomposeSettings settings, Precision requested,
+            boolean auto, Path inputs, MemoryChoice memory, OutputFolder folder, List<LayerExporter> exporters,
+            PrintStream err, Cancellation cancel) throws IOException {
         RgbaImage image = input.image();
         DeviceChoice choice = TorchEngine.get().choose(settings.device());
         ComputeDevice device = choice.device();
@@ -223,7 +228,12 @@ final class DecomposeCommand implements CliCommand {
                 err.println("[layered] warning: " + slow.message());
             }
         }
-        Precision precision = Precision.defaultFor(device);
+        Precision precision = Precision.of(requested, device);
+        if (precision == Precision.BFLOAT16 && !device.isCuda()) {
+            CpuFeatures cpu = CpuFeatures.current();
+            err.println("[layered] precision bf16 on the CPU: " + cpu.describe() + "; convolutions run in float32"
+                    + (cpu.nativeBf16() ? "" : "; without native bf16 this is slower than float32"));
+        }
         try (TensorScope scope = TensorScope.open()) {
             GivenInputs given = inputs != null ? GivenInputs.read(inputs, device) : GivenInputs.NONE;
             DecompositionPlan plan = DecompositionPlanner.plan(model, image.width(), image.height(), settings,
@@ -347,6 +357,15 @@ final class DecomposeCommand implements CliCommand {
             return folder;
         }
         return ModelStore.defaults().resolve(ref).root();
+    }
+
+    /** {@code --precision}: null for auto (the device's default). */
+    static Precision precision(CliArgs args) throws CliArgs.UsageException {
+        try {
+            return Precision.parseRequest(args.string("precision", "auto"));
+        } catch (IllegalArgumentException e) {
+            throw new CliArgs.UsageException("--precision: " + e.getMessage());
+        }
     }
 
     static DecomposeSettings settings(CliArgs args) throws CliArgs.UsageException {

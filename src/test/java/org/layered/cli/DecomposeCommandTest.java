@@ -93,6 +93,41 @@ class DecomposeCommandTest {
     }
 
     @Test
+    void bf16IsAnOptInOnTheCpuCloseToFloat32() throws Exception {
+        RgbaImage[] layers = new RgbaImage[2];
+        String[] precisions = {"float32", "bf16"};
+        for (int i = 0; i < 2; i++) {
+            Path out = dir.resolve("precision-" + precisions[i]);
+            CliRun r = CliRun.of("decompose", "--model", model.toString(), "--image", image.toString(), "--out",
+                    out.toString(), "--layers", "1", "--steps", "1", "--seed", "5", "--inputs", inputs.toString(),
+                    "--device", "cpu", "--precision", precisions[i]);
+            assertEquals(0, r.code(), r.err());
+            assertEquals(i == 1, r.err().contains("[layered] precision bf16 on the CPU: "), r.err());
+            JsonObject m = JsonParser.parseString(Files.readString(out.resolve("manifest.json"))).getAsJsonObject();
+            assertEquals(i == 0 ? "FLOAT32" : "BFLOAT16", m.getAsJsonObject("settings").get("precision")
+                    .getAsString());
+            layers[i] = PngLayerWriter.read(out.resolve("layer-1.png"));
+        }
+        double sum = 0;
+        int n = 0;
+        for (int y = 0; y < layers[0].height(); y++) {
+            for (int x = 0; x < layers[0].width(); x++) {
+                for (int c = 0; c < 4; c++) {
+                    sum += Math.abs(layers[0].get(x, y, c) - layers[1].get(x, y, c));
+                    n++;
+                }
+            }
+        }
+        double mean = sum / n;
+        System.out.printf("bf16 vs float32 layer: mean abs difference %.2f of 255%n", mean);
+        assertTrue(mean < 4, "bf16 layer differs from float32 by " + mean + " levels on average");
+        CliRun bad = CliRun.of("decompose", "--model", model.toString(), "--image", image.toString(), "--out",
+                dir.resolve("precision-bad").toString(), "--precision", "fp16");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--precision: unknown precision 'fp16': use auto, float32 or bf16"), bad.err());
+    }
+
+    @Test
     void badArgumentsAreOneClearLine() {
         CliRun r = CliRun.of("decompose", "--model", model.toString(), "--image", image.toString(), "--out",
                 dir.resolve("x").toString(), "--resolution", "800");

@@ -1,0 +1,67 @@
+package org.layered.engine;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * What this machine's CPU offers for bf16 compute, from the {@code flags} line of Linux's {@code /proc/cpuinfo}:
+ * AVX512-BF16 (bf16 dot products, e.g. AMD Zen 4, Intel Cooper Lake) and AMX-BF16 (tile matrix units, Intel
+ * Sapphire Rapids and later). With either, libtorch's oneDNN runs bf16 matmuls natively, several times faster than
+ * float32; without, bf16 is emulated and slower than float32.
+ *
+ * @param known      whether the flags could be read (Linux)
+ * @param avx512Bf16 the CPU has AVX512-BF16
+ * @param amxBf16    the CPU has AMX-BF16
+ */
+public record CpuFeatures(boolean known, boolean avx512Bf16, boolean amxBf16) {
+    private static volatile CpuFeatures current;
+
+    /** This machine's features (read once). */
+    public static CpuFeatures current() {
+        CpuFeatures c = current;
+        if (c == null) {
+            String text;
+            try {
+                text = Files.readString(Path.of("/proc/cpuinfo"));
+            } catch (IOException | RuntimeException e) {
+                text = null;
+            }
+            c = parse(text);
+            current = c;
+        }
+        return c;
+    }
+
+    /** The features named by the first {@code flags} line of a {@code /proc/cpuinfo} text (null: unknown). */
+    static CpuFeatures parse(String cpuinfo) {
+        if (cpuinfo != null) {
+            for (String line : cpuinfo.split("\n")) {
+                int colon = line.indexOf(':');
+                if (colon > 0 && line.substring(0, colon).strip().equals("flags")) {
+                    Set<String> flags = Set.of(line.substring(colon + 1).strip().split("\\s+"));
+                    return new CpuFeatures(true, flags.contains("avx512_bf16"), flags.contains("amx_bf16"));
+                }
+            }
+        }
+        return new CpuFeatures(false, false, false);
+    }
+
+    /** Whether bf16 matmuls run natively (AVX512-BF16 or AMX-BF16). */
+    public boolean nativeBf16() {
+        return avx512Bf16 || amxBf16;
+    }
+
+    /** E.g. {@code native bf16 (AVX512-BF16)}, {@code no native bf16 (neither AVX512-BF16 nor AMX-BF16)}. */
+    public String describe() {
+        if (!known) {
+            return "native bf16 unknown (no /proc/cpuinfo to read the CPU's flags from)";
+        }
+        if (!nativeBf16()) {
+            return "no native bf16 (neither AVX512-BF16 nor AMX-BF16)";
+        }
+        return "native bf16 (" + (avx512Bf16 && amxBf16 ? "AVX512-BF16, AMX-BF16" : avx512Bf16 ? "AVX512-BF16"
+                : "AMX-BF16") + ")";
+    }
+}
