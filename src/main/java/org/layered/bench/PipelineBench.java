@@ -16,6 +16,7 @@ import org.layered.pipeline.DecomposePipeline;
 import org.layered.pipeline.DecomposeSettings;
 import org.layered.pipeline.Decomposition;
 import org.layered.pipeline.GivenInputs;
+import org.layered.pipeline.GuidanceBatching;
 import org.layered.pipeline.ProgressListener;
 import org.layered.pipeline.ResolutionBucket;
 import org.layered.pipeline.TextConditioning;
@@ -24,6 +25,8 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -32,11 +35,15 @@ import java.util.Map;
  * decomposing a 704x576 RGBA image into 2 layers with 3 steps of true CFG (given embeddings). Prints seconds per
  * stage and per step, and the share of the run spent outside the model's tensor work — the pipeline's own
  * overhead: packing, scheduler, guidance, image conversion, compositing — estimated as total minus the VAE stages
- * minus the transformer forwards (one forward timed separately on the same shapes, times the forward count).
+ * minus the transformer forwards (one forward timed separately on the same shapes, times the forward count). Each
+ * model runs twice in each way of computing CFG's two predictions ({@link GuidanceBatching}: two transformer calls
+ * per step, or one call on a batch of two), interleaved, and the largest 8-bit difference between their layers is
+ * printed.
  */
 public final class PipelineBench {
     private static final int LAYERS = 2;
     private static final int STEPS = 3;
+    private static final int ROUNDS = 2;
 
     private PipelineBench() {}
 
@@ -68,16 +75,22 @@ public final class PipelineBench {
         build(larger(), dir);
     }
 
+    /** Runs in float32, the CPU default. */
     public static void run(Path scratch, PrintStream out) throws IOException {
+        run(scratch, Precision.FLOAT32, out);
+    }
+
+    public static void run(Path scratch, Precision precision, PrintStream out) throws IOException {
         Sizes tiny = tiny();
         Sizes larger = larger();
-        out.printf(Locale.ROOT, "704x576 RGBA, %d layers, %d steps, CFG 4 normalised, CPU float32; load %s%n",
-                LAYERS, STEPS, loadAverage());
+        out.printf(Locale.ROOT, "704x576 RGBA, %d layers, %d steps, CFG 4 normalised, CPU %s; load %s%n",
+                LAYERS, STEPS, precision.key(), loadAverage());
         for (Sizes s : new Sizes[] {tiny, larger}) {
             Path dir = Files.createTempDirectory(scratch, "pipeline-bench");
             build(s, dir);
-            measure(s, dir, out);
+            measure(s, dir, precision, out);
         }
+        out.printf(Locale.ROOT, "load at the end %s%n", loadAverage());
     }
 
     private static VaeConfig vae(VaeConfig r, int baseDim) {
@@ -106,38 +119,70 @@ public final class PipelineBench {
                 """);
     }
 
-    private static void measure(Sizes s, Path dir, PrintStream out) throws IOException {
+    private static void measure(Sizes s, Path dir, Precision precision, PrintStream out) throws IOException {
         ComputeDevice cpu = ComputeDevice.CPU;
         int text = s.transformer().jointAttentionDim();
         ResolutionBucket bucket = ResolutionBucket.forImage(640, 704, 576);
         RgbaImage image = TestPattern.rgba(704, 576);
         DecomposeSettings settings = new DecomposeSettings(LAYERS, 640, STEPS, 4.0, true, 7L, null, null,
                 DeviceSpec.CPU);
-        try (DecomposePipeline p = DecomposePipeline.open(dir, cpu, Precision.FLOAT32, null);
+        out.println(s.name());
+        try (DecomposePipeline p = DecomposePipeline.open(dir, cpu, precision, null);
              TensorScope scope = TensorScope.open()) {
             GivenInputs given = new GivenInputs(
                     new TextConditioning(Ops.seededNormal(1, new long[] {1, 6, text}, cpu), null),
                     new TextConditioning(Ops.seededNormal(2, new long[] {1, 4, text}, cpu), null), null);
-            long t0 = System.nanoTime();
-            Decomposition d = p.run(image, settings, given, ProgressListener.NONE, new Cancellation());
-            double total = (System.nanoTime() - t0) / 1e9;
-            double forward = oneForward(dir, s.transformer(), bucket, text);
-            Map<String, Double> st = d.seconds();
-            int forwards = STEPS * (d.cfgActive() ? 2 : 1);
-            double model = st.getOrDefault("encode image", 0.0) + st.getOrDefault("decode layers", 0.0)
-                    + forwards * forward;
-            out.printf(Locale.ROOT, "%s%n  total %.2f s; per step %.2f s (%d transformer forwards of %.2f s); "
-                    + "stages %s%n  outside the model's tensor work: %.1f %% (%.2f s); peak RSS %d MiB%n",
-                    s.name(), total, st.getOrDefault("denoise", 0.0) / STEPS, forwards, forward, rounded(st),
-                    100 * Math.max(0, total - model) / total, Math.max(0, total - model), ProcessMemory.peakRssMiB());
+            double forward = oneForward(dir, s.transformer(), bucket, text, precision);
+            // the two ways of computing CFG's two predictions, interleaved
+            Map<GuidanceBatching, Decomposition> last = new EnumMap<>(GuidanceBatching.class);
+            for (int round = 1; round <= ROUNDS; round++) {
+                for (GuidanceBatching mode : List.of(GuidanceBatching.TWO_CALLS, GuidanceBatching.ONE_BATCH)) {
+                    p.guidanceBatching(mode);
+                    long created = Tensor.createdCount();
+                    long t0 = System.nanoTime();
+                    Decomposition d = p.run(image, settings, given, ProgressListener.NONE, new Cancellation());
+                    double total = (System.nanoTime() - t0) / 1e9;
+                    long tensors = Tensor.createdCount() - created;
+                    last.put(mode, d);
+                    Map<String, Double> st = d.seconds();
+                    out.printf(Locale.ROOT, "  round %d, %-9s total %6.2f s; per step %.2f s; %d tensors created; "
+                            + "stages %s%n", round, mode == GuidanceBatching.ONE_BATCH ? "one batch" : "two calls",
+                            total, st.getOrDefault("denoise", 0.0) / STEPS, tensors, rounded(st));
+                    if (mode == GuidanceBatching.TWO_CALLS) {
+                        int forwards = STEPS * (d.cfgActive() ? 2 : 1);
+                        double model = st.getOrDefault("encode image", 0.0) + st.getOrDefault("decode layers", 0.0)
+                                + forwards * forward;
+                        out.printf(Locale.ROOT, "    %d transformer forwards of %.2f s (timed alone); outside the "
+                                + "model's tensor work: %.1f %% (%.2f s)%n", forwards, forward,
+                                100 * Math.max(0, total - model) / total, Math.max(0, total - model));
+                    }
+                }
+            }
+            out.printf(Locale.ROOT, "  one batch vs two calls: layers differ by at most %d of 255 (8-bit), peak RSS %d "
+                    + "MiB%n", maxLevelDifference(last.get(GuidanceBatching.ONE_BATCH),
+                    last.get(GuidanceBatching.TWO_CALLS)), ProcessMemory.peakRssMiB());
         }
     }
 
+    /** Largest difference of any 8-bit channel value between the layers of two decompositions. */
+    static int maxLevelDifference(Decomposition a, Decomposition b) {
+        int max = 0;
+        for (int i = 0; i < a.stack().size(); i++) {
+            byte[] x = a.stack().layers().get(i).rgba();
+            byte[] y = b.stack().layers().get(i).rgba();
+            for (int k = 0; k < x.length; k++) {
+                max = Math.max(max, Math.abs((x[k] & 0xff) - (y[k] & 0xff)));
+            }
+        }
+        return max;
+    }
+
     /** One transformer forward on the run's shapes (after a warm-up), in seconds. */
-    private static double oneForward(Path dir, TransformerConfig c, ResolutionBucket b, int text) throws IOException {
+    private static double oneForward(Path dir, TransformerConfig c, ResolutionBucket b, int text, Precision precision)
+            throws IOException {
         ComputeDevice cpu = ComputeDevice.CPU;
         try (QwenImageTransformer t = QwenImageTransformer.load(dir.resolve("transformer"),
-                QwenImageTransformer.Options.cpu())) {
+                QwenImageTransformer.Options.cpu().withPrecision(precision))) {
             double best = Double.MAX_VALUE;
             for (int r = 0; r < 2; r++) {
                 try (TensorScope s = TensorScope.open()) {

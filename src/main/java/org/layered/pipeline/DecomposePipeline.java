@@ -55,6 +55,7 @@ public final class DecomposePipeline implements AutoCloseable {
     private final ModelFingerprint files;
     private volatile DecompositionPlan plan;
     private PromptEncoding promptEncoder;
+    private volatile GuidanceBatching guidanceBatching = GuidanceBatching.AUTO;
 
     private DecomposePipeline(ModelCheck check, ComputeDevice device, Precision precision, RgbaVae vae,
             Path transformerDir, QwenImageTransformer.Options transformerOptions, FlowMatchEulerScheduler scheduler,
@@ -179,6 +180,16 @@ public final class DecomposePipeline implements AutoCloseable {
         return precision;
     }
 
+    /** How true CFG's two predictions per step are computed (default {@link GuidanceBatching#AUTO}). */
+    public GuidanceBatching guidanceBatching() {
+        return guidanceBatching;
+    }
+
+    public DecomposePipeline guidanceBatching(GuidanceBatching mode) {
+        this.guidanceBatching = java.util.Objects.requireNonNull(mode, "mode");
+        return this;
+    }
+
     /**
      * Decomposes {@code image}.
      *
@@ -256,15 +267,23 @@ public final class DecomposePipeline implements AutoCloseable {
             clock.start("denoise");
             FlowMatchEulerScheduler.Schedule schedule = scheduler.layeredSchedule(settings.steps(),
                     bucket.tokensPerFrame());
+            // both guidance branches as one batch of two, the shorter prompt padded and masked
+            TextConditioning pair = cfg && oneBatch(positive, negative) ? positive.pairedWith(negative) : null;
             for (int i = 0; i < schedule.steps(); i++) {
                 cancel.check();
                 try (TensorScope step = TensorScope.open()) {
                     Tensor input = Ops.concat(List.of(latents, condition), 1);
                     float t = transformerTimestep(schedule.timestep(i), dtype);
-                    Tensor v = predict(input, positive, t, n, bucket, tokens);
-                    if (cfg) {
-                        Tensor vNeg = predict(input, negative, t, n, bucket, tokens);
-                        v = Guidance.apply(v, vNeg, settings.cfgScale(), settings.cfgNormalize());
+                    Tensor v;
+                    if (pair != null) {
+                        Tensor[] both = predictPair(input, pair, t, n, bucket, tokens);
+                        v = Guidance.apply(both[0], both[1], settings.cfgScale(), settings.cfgNormalize());
+                    } else {
+                        v = predict(input, positive, t, n, bucket, tokens);
+                        if (cfg) {
+                            Tensor vNeg = predict(input, negative, t, n, bucket, tokens);
+                            v = Guidance.apply(v, vNeg, settings.cfgScale(), settings.cfgNormalize());
+                        }
                     }
                     Tensor next = step.keep(schedule.step(i, v, latents));
                     latents.close();
@@ -304,6 +323,26 @@ public final class DecomposePipeline implements AutoCloseable {
         Tensor out = transformer().forward(input, text.embeds(), text.mask(), new float[] {t}, new long[] {0},
                 layers, bucket.gridHeight(), bucket.gridWidth());
         return out.slice(1, 0, tokens);
+    }
+
+    /**
+     * Both guidance branches in one transformer call: the input twice, the paired prompts; {cond, uncond}
+     * predictions for the noisy frames.
+     */
+    private Tensor[] predictPair(Tensor input, TextConditioning pair, float t, int layers, ResolutionBucket bucket,
+            long tokens) throws IOException {
+        Tensor out = transformer.forward(Ops.concat(List.of(input, input), 0), pair.embeds(), pair.mask(),
+                new float[] {t, t}, new long[] {0, 0}, layers, bucket.gridHeight(), bucket.gridWidth());
+        return new Tensor[] {out.slice(0, 0, 1).slice(1, 0, tokens), out.slice(0, 1, 2).slice(1, 0, tokens)};
+    }
+
+    /** Whether this run computes both guidance branches as one batch ({@link GuidanceBatching}). */
+    private boolean oneBatch(TextConditioning positive, TextConditioning negative) {
+        return switch (guidanceBatching) {
+            case ONE_BATCH -> true;
+            case TWO_CALLS -> false;
+            case AUTO -> true;
+        };
     }
 
     /**
