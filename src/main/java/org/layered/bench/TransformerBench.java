@@ -1,6 +1,8 @@
 package org.layered.bench;
 
 import org.layered.engine.ComputeDevice;
+import org.layered.engine.CpuFeatures;
+import org.layered.engine.Precision;
 import org.layered.engine.MatmulThroughput;
 import org.layered.engine.DType;
 import org.layered.engine.Ops;
@@ -27,23 +29,25 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.stream.Stream;
 
 /**
- * Transformer forward benchmark (CPU, float32): one forward of a <b>one-block</b> model at the released width (3072,
- * 24 heads x 128, text 3584, axes [16, 56, 56]) on the 640-px bucket with N layers (40 x 40 tokens per frame,
- * N + 2 frames: 9,600 image tokens for N = 4) and a prompt of T tokens.
+ * Transformer forward benchmark (CPU, float32 or bf16): one forward of a <b>one-block</b> model at the released
+ * width (3072, 24 heads x 128, text 3584, axes [16, 56, 56]) on the 640-px bucket with N layers (40 x 40 tokens per
+ * frame, N + 2 frames: 9,600 image tokens for N = 4) and a prompt of T tokens.
  *
  * <p>The model has random weights (PyTorch-like uniform init), written as a float32 diffusers checkpoint to a temp
  * folder with {@link SafetensorsWriter} and loaded through the normal path (read into memory once, resident). In the
- * same run, a 1024^3 float32 matmul measures the machine's matmul GFLOP/s, the reference for
- * the forward's achieved GFLOP/s. An {@link OpProfile} splits the forward's time into linear layers, fused attention
- * and everything else (norms, modulation, RoPE, copies, Java and op-dispatch overhead).
+ * same run, 1024^3 matmuls in the same precision, measured before and after the forward, give the machine's matmul
+ * GFLOP/s, the reference for the forward's achieved GFLOP/s. An {@link OpProfile} splits the forward's time into
+ * linear layers (with their fused epilogues), fused attention and everything else (LayerNorm + modulation, copies,
+ * Java and op-dispatch overhead); the tensors the forward creates are counted.
  *
- * <p>Usage: {@code TransformerBench [--layers N] [--grid G] [--text T] [--blocks B] [--dir DIR]}
- * (defaults 4, 40, 128, 1, system temp). Needs about 1.6 GB of scratch disk and 7 GB of RAM at the defaults.
- * Setting {@code THP_MEM_ALLOC_ENABLE=1} in the environment lets libtorch back its large buffers with huge pages,
- * which cut the non-matmul time by about a third in our runs (fewer page faults on fresh activations).
+ * <p>Usage: {@code TransformerBench [--layers N] [--grid G] [--text T] [--blocks B] [--precision float32|bf16]
+ * [--dir DIR]} (defaults 4, 40, 128, 1, float32, system temp). Needs about 1.6 GB of scratch disk and 7 GB of RAM
+ * at the defaults. The engine asks libtorch for transparent huge pages ({@code THP_MEM_ALLOC_ENABLE=1}), which cut
+ * the non-matmul time by about a third in our runs (fewer page faults on fresh activations).
  */
 public final class TransformerBench {
     private TransformerBench() {
@@ -54,6 +58,7 @@ public final class TransformerBench {
         int grid = 40;
         int text = 128;
         int blocks = 1;
+        Precision precision = Precision.FLOAT32;
         Path dir = Path.of(System.getProperty("java.io.tmpdir"));
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -64,23 +69,26 @@ public final class TransformerBench {
                 case "--text" -> text = Integer.parseInt(v);
                 case "--blocks" -> blocks = Integer.parseInt(v);
                 case "--dir" -> dir = Path.of(v);
+                case "--precision" -> precision = Objects.requireNonNullElse(Precision.parseRequest(v),
+                        Precision.FLOAT32);
                 default -> {
                     System.err.println("usage: TransformerBench [--layers N] [--grid G] [--text T] [--blocks B] "
-                            + "[--dir DIR]");
+                            + "[--precision float32|bf16] [--dir DIR]");
                     System.exit(2);
                 }
             }
             i++;
         }
-        run(layers, grid, text, blocks, dir, System.out);
+        run(layers, grid, text, blocks, precision, dir, System.out);
     }
 
     /** Runs the benchmark and prints its report. */
-    public static void run(int layers, int grid, int text, int blocks, Path scratch, PrintStream out)
-            throws IOException {
-        out.printf(Locale.ROOT, "libtorch %s, %d CPU cores visible to the JVM, load average %s%n",
-                TorchEngine.get().version(), Runtime.getRuntime().availableProcessors(), loadAverage());
-        double[] matmul = matmulGflops(out);
+    public static void run(int layers, int grid, int text, int blocks, Precision precision, Path scratch,
+            PrintStream out) throws IOException {
+        out.printf(Locale.ROOT, "libtorch %s, %d CPU cores visible to the JVM, %s, load average %s%n",
+                TorchEngine.get().version(), Runtime.getRuntime().availableProcessors(),
+                CpuFeatures.current().describe(), loadAverage());
+        double[] matmul = matmulGflops(precision, out);
         double matmulGflops = matmul[0];
 
         TransformerConfig config = TransformerConfig.released().withNumLayers(blocks);
@@ -92,8 +100,8 @@ public final class TransformerBench {
                     bytes / 1e9, (System.nanoTime() - t0) / 1e9);
 
             t0 = System.nanoTime();
-            try (QwenImageTransformer model = QwenImageTransformer.load(dir,
-                    QwenImageTransformer.Options.cpu().withResidency(ResidencyPolicy.resident()))) {
+            try (QwenImageTransformer model = QwenImageTransformer.load(dir, QwenImageTransformer.Options.cpu()
+                    .withPrecision(precision).withResidency(ResidencyPolicy.resident()))) {
                 out.printf(Locale.ROOT, "loaded in %.2f s: %s%n", (System.nanoTime() - t0) / 1e9, model);
 
                 // warm-up on a tiny sequence (first-call costs of the op library)
@@ -120,22 +128,25 @@ public final class TransformerBench {
                 double linS = prof.linearSeconds();
                 double attS = prof.attentionSeconds();
                 double other = seconds - linS - attS;
-                out.printf(Locale.ROOT, "%n== one forward, %d block(s), width %d, float32, CPU ==%n", blocks,
-                        config.innerDim());
+                out.printf(Locale.ROOT, "%n== one forward, %d block(s), width %d, %s, CPU ==%n", blocks,
+                        config.innerDim(), precision.key());
                 out.printf(Locale.ROOT, "time                      %8.2f s%n", seconds);
                 out.printf(Locale.ROOT, "tensors created           %8d (op results, views included)%n",
                         lastTensors);
                 out.printf(Locale.ROOT, "work                      %8.1f GFLOP (linear %.1f, attention %.1f)%n",
                         flops / 1e9, prof.linearFlops() / 1e9, prof.attentionFlops() / 1e9);
+                double[] after = matmulGflops(precision, out);
                 out.printf(Locale.ROOT, "achieved                  %8.1f GFLOP/s = %.0f%% of the best 1024^3 matmul "
-                        + "(%.1f GFLOP/s), %.0f%% of its median (%.1f GFLOP/s)%n", achieved,
-                        100 * achieved / matmulGflops, matmulGflops, 100 * achieved / matmul[1], matmul[1]);
-                out.printf(Locale.ROOT, "linear layers  (%3d calls) %7.2f s  %5.1f%%  %6.1f GFLOP/s%n",
+                        + "(%.1f GFLOP/s), %.0f%% of its median (%.1f GFLOP/s); measured again after the forward: "
+                        + "best %.1f, median %.1f GFLOP/s%n", achieved, 100 * achieved / matmulGflops, matmulGflops,
+                        100 * achieved / matmul[1], matmul[1], after[0], after[1]);
+                out.printf(Locale.ROOT, "linear layers  (%3d layers) %6.2f s  %5.1f%%  %6.1f GFLOP/s (with their fused "
+                        + "epilogues: bias, q/k norm + RoPE, GELU, gated residuals)%n",
                         prof.linearCalls(), linS, 100 * linS / seconds, prof.linearFlops() / linS / 1e9);
                 out.printf(Locale.ROOT, "fused attention (%2d calls) %7.2f s  %5.1f%%  %6.1f GFLOP/s%n",
                         prof.attentionCalls(), attS, 100 * attS / seconds, prof.attentionFlops() / attS / 1e9);
-                out.printf(Locale.ROOT, "everything else            %7.2f s  %5.1f%%  (norms, modulation, RoPE, "
-                        + "concat/permute copies, Java and op overhead)%n", other, 100 * other / seconds);
+                out.printf(Locale.ROOT, "everything else            %7.2f s  %5.1f%%  (LayerNorm + modulation, "
+                        + "embeddings, copies, Java and op overhead)%n", other, 100 * other / seconds);
                 double sections = 0;
                 for (OpProfile.Section sec : OpProfile.Section.values()) {
                     double t = prof.sectionSeconds(sec);
@@ -170,9 +181,9 @@ public final class TransformerBench {
         }
     }
 
-    /** {best, median} GFLOP/s of float32 1024^3 matmuls through the engine (printed). */
-    static double[] matmulGflops(PrintStream out) {
-        MatmulThroughput m = TorchEngine.get().matmulThroughput(ComputeDevice.CPU);
+    /** {best, median} GFLOP/s of 1024^3 matmuls in {@code precision} through the engine (a fresh measurement). */
+    static double[] matmulGflops(Precision precision, PrintStream out) {
+        MatmulThroughput m = MatmulThroughput.measure(ComputeDevice.CPU, precision, 1024, 2, 5);
         out.println("matmul: " + m.describe());
         return new double[] {m.bestFlopsPerSec() / 1e9, m.medianFlopsPerSec() / 1e9};
     }

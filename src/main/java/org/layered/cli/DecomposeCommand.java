@@ -222,17 +222,17 @@ final class DecomposeCommand implements CliCommand {
         DeviceChoice choice = TorchEngine.get().choose(settings.device());
         ComputeDevice device = choice.device();
         err.println("[layered] device " + choice.summary());
-        if (!device.isCuda()) {
-            CpuTimeEstimate slow = CpuTimeEstimate.of(model, image.width(), image.height(), settings);
-            if (slow != null && slow.slow()) {
-                err.println("[layered] warning: " + slow.message());
-            }
-        }
         Precision precision = Precision.of(requested, device);
         if (precision == Precision.BFLOAT16 && !device.isCuda()) {
             CpuFeatures cpu = CpuFeatures.current();
             err.println("[layered] precision bf16 on the CPU: " + cpu.describe() + "; convolutions run in float32"
                     + (cpu.nativeBf16() ? "" : "; without native bf16 this is slower than float32"));
+        }
+        if (!device.isCuda()) {
+            CpuTimeEstimate slow = CpuTimeEstimate.of(model, image.width(), image.height(), settings, precision);
+            if (slow != null && slow.slow()) {
+                err.println("[layered] warning: " + slow.message());
+            }
         }
         try (TensorScope scope = TensorScope.open()) {
             GivenInputs given = inputs != null ? GivenInputs.read(inputs, device) : GivenInputs.NONE;

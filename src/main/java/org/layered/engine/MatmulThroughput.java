@@ -15,9 +15,11 @@ import java.util.Random;
  * @param medianFlopsPerSec FLOP/s of the median run
  */
 public record MatmulThroughput(int size, Precision precision, double bestFlopsPerSec, double medianFlopsPerSec) {
-    /** Measures {@code runs} timed {@code n^3} matmuls on {@code device} after {@code warmups} untimed ones. */
-    static MatmulThroughput measure(ComputeDevice device, int n, int warmups, int runs) {
-        Precision p = Precision.defaultFor(device);
+    /**
+     * Measures {@code runs} timed {@code n^3} matmuls on {@code device} after {@code warmups} untimed ones (not cached;
+     * {@link TorchEngine#matmulThroughput} keeps one measurement per device and precision).
+     */
+    public static MatmulThroughput measure(ComputeDevice device, Precision p, int n, int warmups, int runs) {
         try (TensorScope s = TensorScope.open()) {
             Random r = new Random(1);
             float[] a = new float[n * n];

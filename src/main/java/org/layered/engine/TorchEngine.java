@@ -30,7 +30,7 @@ public final class TorchEngine {
     private final OpLibrary ops;
     private final Path loadedFrom;
     private final boolean cuda;
-    private final Map<ComputeDevice, MatmulThroughput> throughput = new ConcurrentHashMap<>();
+    private final Map<String, MatmulThroughput> throughput = new ConcurrentHashMap<>();
     private volatile CudaDevices cudaDevices;
 
     private TorchEngine() {
@@ -231,7 +231,13 @@ public final class TorchEngine {
      * 2 warm-ups; measured once per JVM and device, about a tenth of a second on a CPU).
      */
     public MatmulThroughput matmulThroughput(ComputeDevice device) {
-        return throughput.computeIfAbsent(device, d -> MatmulThroughput.measure(d, 1024, 2, 5));
+        return matmulThroughput(device, Precision.defaultFor(device));
+    }
+
+    /** As {@link #matmulThroughput(ComputeDevice)}, in {@code precision}. */
+    public MatmulThroughput matmulThroughput(ComputeDevice device, Precision precision) {
+        return throughput.computeIfAbsent(device + " " + precision,
+                k -> MatmulThroughput.measure(device, precision, 1024, 2, 5));
     }
 
     /**

@@ -2,6 +2,7 @@ package org.layered.pipeline;
 
 import org.layered.engine.ComputeDevice;
 import org.layered.engine.MatmulThroughput;
+import org.layered.engine.Precision;
 import org.layered.engine.TorchEngine;
 import org.layered.model.transformer.TransformerConfig;
 
@@ -11,7 +12,8 @@ import java.util.Locale;
 
 /**
  * How long a decomposition would take on this machine's CPU, at the least: the run's transformer FLOPs
- * ({@link RunFlops}) at the rate this machine's best float32 matmul reaches ({@link MatmulThroughput}). A real run
+ * ({@link RunFlops}) at the rate this machine's best matmul in the run's precision reaches
+ * ({@link MatmulThroughput}). A real run
  * is slower (attention, norms and the VAE are not that efficient), so the estimate is a lower bound. Front ends warn
  * before a run that would take longer than {@link #WARN_SECONDS}: a model of released size on a CPU takes days.
  *
@@ -33,13 +35,19 @@ public record CpuTimeEstimate(RunFlops flops, double rate, double seconds) {
      */
     public static CpuTimeEstimate of(Path modelDir, int width, int height, DecomposeSettings settings)
             throws IOException {
+        return of(modelDir, width, height, settings, Precision.FLOAT32);
+    }
+
+    /** As {@link #of(Path, int, int, DecomposeSettings)}, at the rate of {@code precision}'s matmul. */
+    public static CpuTimeEstimate of(Path modelDir, int width, int height, DecomposeSettings settings,
+            Precision precision) throws IOException {
         TransformerConfig c = TransformerConfig.read(modelDir.resolve("transformer"));
         RunFlops f = RunFlops.of(c, ResolutionBucket.forImage(settings.resolution(), width, height), settings,
                 RunFlops.TYPICAL_TEXT_TOKENS);
         if (f.seconds(CPU_RATE_CEILING) < WARN_SECONDS) {
             return null;
         }
-        double rate = TorchEngine.get().matmulThroughput(ComputeDevice.CPU).bestFlopsPerSec();
+        double rate = TorchEngine.get().matmulThroughput(ComputeDevice.CPU, precision).bestFlopsPerSec();
         return new CpuTimeEstimate(f, rate, f.seconds(rate));
     }
 

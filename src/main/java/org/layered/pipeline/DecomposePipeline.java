@@ -331,7 +331,7 @@ public final class DecomposePipeline implements AutoCloseable {
      */
     private Tensor[] predictPair(Tensor input, TextConditioning pair, float t, int layers, ResolutionBucket bucket,
             long tokens) throws IOException {
-        Tensor out = transformer.forward(Ops.concat(List.of(input, input), 0), pair.embeds(), pair.mask(),
+        Tensor out = transformer().forward(Ops.concat(List.of(input, input), 0), pair.embeds(), pair.mask(),
                 new float[] {t, t}, new long[] {0, 0}, layers, bucket.gridHeight(), bucket.gridWidth());
         return new Tensor[] {out.slice(0, 0, 1).slice(1, 0, tokens), out.slice(0, 1, 2).slice(1, 0, tokens)};
     }
