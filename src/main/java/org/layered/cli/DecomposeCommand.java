@@ -224,9 +224,7 @@ final class DecomposeCommand implements CliCommand {
         err.println("[layered] device " + choice.summary());
         Precision precision = Precision.of(requested, device);
         if (precision == Precision.BFLOAT16 && !device.isCuda()) {
-            CpuFeatures cpu = CpuFeatures.current();
-            err.println("[layered] precision bf16 on the CPU: " + cpu.describe() + "; convolutions run in float32"
-                    + (cpu.nativeBf16() ? "" : "; without native bf16 this is slower than float32"));
+            err.println("[layered] " + CpuFeatures.current().bf16ComputeNote());
         }
         if (!device.isCuda()) {
             CpuTimeEstimate slow = CpuTimeEstimate.of(model, image.width(), image.height(), settings, precision);

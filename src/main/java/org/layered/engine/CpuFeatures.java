@@ -53,6 +53,15 @@ public record CpuFeatures(boolean known, boolean avx512Bf16, boolean amxBf16) {
         return avx512Bf16 || amxBf16;
     }
 
+    /**
+     * What a run in bf16 on this CPU should know, e.g. {@code precision bf16 on the CPU: native bf16 (AVX512-BF16);
+     * convolutions run in float32}, with a warning when bf16 is emulated (slower than float32).
+     */
+    public String bf16ComputeNote() {
+        return "precision bf16 on the CPU: " + describe() + "; convolutions run in float32"
+                + (nativeBf16() ? "" : "; without native bf16 this is slower than float32");
+    }
+
     /** E.g. {@code native bf16 (AVX512-BF16)}, {@code no native bf16 (neither AVX512-BF16 nor AMX-BF16)}. */
     public String describe() {
         if (!known) {

@@ -2,6 +2,7 @@ package org.layered.fiji;
 
 import org.layered.engine.DeviceMenu;
 import org.layered.engine.DeviceSpec;
+import org.layered.engine.Precision;
 import org.layered.export.LayerExporter;
 import org.layered.export.LayerExporters;
 import org.layered.layers.AutoLayerCount;
@@ -40,11 +41,12 @@ import java.util.Locale;
  * @param rois         add each layer's region (alpha &ge; 128) to the ROI Manager as {@code layer-k} and its
  *                     outline to the input image's overlay
  * @param memory       the memory keys ({@link MemoryOptions}: memory, vram_gib, weights)
+ * @param precision    compute dtype: auto (float32 on the CPU, bf16 on CUDA), float32 or bf16 ({@link Precision})
  */
 public record DecomposeOptions(String model, int layers, int resolution, int steps, double cfg,
         boolean cfgNormalize, String seed, String prompt, String negative, String device, String inputs,
         boolean hyperstack, boolean layerImages, boolean originalSize, String output, String formats,
-        boolean autoLayers, int maxLayers, boolean rois, MemoryOptions memory) {
+        boolean autoLayers, int maxLayers, boolean rois, MemoryOptions memory, String precision) {
 
     public static final String MODEL = "model";
     public static final String LAYERS = "layers";
@@ -57,6 +59,7 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
     /** Not "negative_prompt": {@code Macro.getValue} (used by Fiji for SciJava commands) would match "prompt=" in it. */
     public static final String NEGATIVE = "negative";
     public static final String DEVICE = "device";
+    public static final String PRECISION = "precision";
     public static final String INPUTS = "inputs";
     public static final String HYPERSTACK = "hyperstack";
     public static final String LAYER_IMAGES = "layer_images";
@@ -73,8 +76,8 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
 
     static {
         List<String> keys = new ArrayList<>(List.of(MODEL, LAYERS, RESOLUTION, STEPS, CFG, CFG_NORMALIZE, SEED,
-                PROMPT, NEGATIVE, DEVICE, INPUTS, HYPERSTACK, LAYER_IMAGES, ORIGINAL_SIZE, OUTPUT, FORMATS, MAX_LAYERS,
-                ROIS));
+                PROMPT, NEGATIVE, DEVICE, PRECISION, INPUTS, HYPERSTACK, LAYER_IMAGES, ORIGINAL_SIZE, OUTPUT, FORMATS,
+                MAX_LAYERS, ROIS));
         keys.addAll(MemoryOptions.KEYS);
         KEYS = List.copyOf(keys);
     }
@@ -86,6 +89,7 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
         negative = negative == null ? "" : negative;
         // a device list entry ("cuda:0 (NVIDIA H100 ..., 79.2 GiB)") counts by its key
         device = clean(device).isEmpty() ? "auto" : DeviceMenu.keyPart(device);
+        precision = clean(precision).isEmpty() ? "auto" : clean(precision).toLowerCase(Locale.ROOT);
         inputs = clean(inputs);
         output = clean(output);
         formats = clean(formats).isEmpty() ? "png" : clean(formats).toLowerCase(Locale.ROOT);
@@ -94,6 +98,15 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
                     + ", got " + maxLayers);
         }
         memory = memory == null ? MemoryOptions.defaults() : memory;
+    }
+
+    /** Options computing in the device's precision. */
+    public DecomposeOptions(String model, int layers, int resolution, int steps, double cfg, boolean cfgNormalize,
+            String seed, String prompt, String negative, String device, String inputs, boolean hyperstack,
+            boolean layerImages, boolean originalSize, String output, String formats, boolean autoLayers,
+            int maxLayers, boolean rois, MemoryOptions memory) {
+        this(model, layers, resolution, steps, cfg, cfgNormalize, seed, prompt, negative, device, inputs, hyperstack,
+                layerImages, originalSize, output, formats, autoLayers, maxLayers, rois, memory, "auto");
     }
 
     /** Options with the default memory keys (auto, no cap, bf16). */
@@ -151,7 +164,8 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
                 auto,
                 o.integer(MAX_LAYERS, base.maxLayers(), 1, DecomposeSettings.MAX_LAYERS),
                 o.bool(ROIS, base.rois()),
-                MemoryOptions.parse(o, base.memory()));
+                MemoryOptions.parse(o, base.memory()),
+                o.string(PRECISION, base.precision()));
     }
 
     /** {@link #parse(MacroOptions, DecomposeOptions)} over the defaults. */
@@ -178,6 +192,15 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
         Long s = seedOverride != null ? seedOverride : parsedSeed();
         return new DecomposeSettings(autoLayers ? maxLayers : layers, resolution, steps, cfg, cfgNormalize, s,
                 prompt.isBlank() ? null : prompt, negative.isEmpty() ? " " : negative, DeviceSpec.parse(device));
+    }
+
+    /**
+     * The compute precision asked for, or null for {@code auto} (the device's default).
+     *
+     * @throws IllegalArgumentException naming the accepted values
+     */
+    public Precision precisionRequest() {
+        return Precision.parseRequest(precision);
     }
 
     /** The seed given, or null for a random one. @throws IllegalArgumentException for a malformed seed */
@@ -217,6 +240,7 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
     /** Checks every value without running anything. @throws IllegalArgumentException with a message for the user */
     public DecomposeOptions validate() {
         settings(null);
+        precisionRequest();
         exporters();
         memory.validate();
         return this;
@@ -224,19 +248,20 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
 
     public DecomposeOptions withSeed(String s) {
         return new DecomposeOptions(model, layers, resolution, steps, cfg, cfgNormalize, s, prompt, negative, device,
-                inputs, hyperstack, layerImages, originalSize, output, formats, autoLayers, maxLayers, rois, memory);
+                inputs, hyperstack, layerImages, originalSize, output, formats, autoLayers, maxLayers, rois, memory,
+                precision);
     }
 
     public DecomposeOptions withDisplay(boolean showHyperstack, boolean showLayerImages) {
         return new DecomposeOptions(model, layers, resolution, steps, cfg, cfgNormalize, seed, prompt, negative,
                 device, inputs, showHyperstack, showLayerImages, originalSize, output, formats, autoLayers, maxLayers,
-                rois, memory);
+                rois, memory, precision);
     }
 
     public DecomposeOptions withOutput(String folder, String formatList) {
         return new DecomposeOptions(model, layers, resolution, steps, cfg, cfgNormalize, seed, prompt, negative,
                 device, inputs, hyperstack, layerImages, originalSize, folder, formatList, autoLayers, maxLayers, rois,
-                memory);
+                memory, precision);
     }
 
     /** The same with the layer count: a number, or {@link #AUTO} with the largest count {@code max}. */
@@ -248,12 +273,13 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
                     DecomposeSettings.MAX_LAYERS);
         }
         return new DecomposeOptions(model, n, resolution, steps, cfg, cfgNormalize, seed, prompt, negative, device,
-                inputs, hyperstack, layerImages, originalSize, output, formats, auto, max, rois, memory);
+                inputs, hyperstack, layerImages, originalSize, output, formats, auto, max, rois, memory, precision);
     }
 
     public DecomposeOptions withMemory(MemoryOptions m) {
         return new DecomposeOptions(model, layers, resolution, steps, cfg, cfgNormalize, seed, prompt, negative,
-                device, inputs, hyperstack, layerImages, originalSize, output, formats, autoLayers, maxLayers, rois, m);
+                device, inputs, hyperstack, layerImages, originalSize, output, formats, autoLayers, maxLayers, rois, m,
+                precision);
     }
 
     /** The layer count as the dialogs and macros write it: a number, or {@link #AUTO}. */
@@ -278,6 +304,7 @@ public record DecomposeOptions(String model, int layers, int resolution, int ste
         items.add(MacroOptions.item(PROMPT, prompt));
         items.add(MacroOptions.item(NEGATIVE, negative));
         items.add(MacroOptions.item(DEVICE, device));
+        items.add(MacroOptions.item(PRECISION, precision));
         items.add(MacroOptions.item(INPUTS, inputs));
         items.add(MacroOptions.item(HYPERSTACK, String.valueOf(hyperstack)));
         items.add(MacroOptions.item(LAYER_IMAGES, String.valueOf(layerImages)));

@@ -46,6 +46,7 @@ public final class ModelHost {
     private DecomposePipeline pipeline;
     private Path dir;
     private DeviceSpec spec;
+    private Precision requested;
     private volatile String loaded;
 
     private ModelHost() {}
@@ -90,12 +91,16 @@ public final class ModelHost {
      */
     public <T> T run(Path modelDir, DeviceSpec device, ProgressListener progress, Cancellation cancel,
             PipelineTask<T> task) throws Exception {
-        return runPlanned(modelDir, device, progress, cancel, s -> task.run(s.pipeline(null)));
+        return runPlanned(modelDir, device, null, progress, cancel, s -> task.run(s.pipeline(null)));
     }
 
-    /** As {@link #run(Path, DeviceSpec, ProgressListener, Cancellation, PipelineTask)}, the task planning first. */
-    public <T> T runPlanned(Path modelDir, DeviceSpec device, ProgressListener progress, Cancellation cancel,
-            SessionTask<T> task) throws Exception {
+    /**
+     * As {@link #run(Path, DeviceSpec, ProgressListener, Cancellation, PipelineTask)}, the task planning first, the
+     * model computing in {@code precision} (null: the device's default); a model kept loaded in another precision is
+     * loaded again.
+     */
+    public <T> T runPlanned(Path modelDir, DeviceSpec device, Precision precision, ProgressListener progress,
+            Cancellation cancel, SessionTask<T> task) throws Exception {
         return await(worker.submit(() -> {
             Path d = modelDir.toAbsolutePath().normalize();
             ComputeDevice resolved = TorchEngine.get().resolve(device);
@@ -107,12 +112,13 @@ public final class ModelHost {
 
                 @Override
                 public boolean transformerLoaded() {
-                    return pipeline != null && d.equals(dir) && device.equals(spec) && pipeline.isTransformerLoaded();
+                    return pipeline != null && d.equals(dir) && device.equals(spec) && precision == requested
+                            && pipeline.isTransformerLoaded();
                 }
 
                 @Override
                 public DecomposePipeline pipeline(DecompositionPlan plan) throws IOException {
-                    return ModelHost.this.pipeline(d, device, resolved, plan, progress);
+                    return ModelHost.this.pipeline(d, device, resolved, precision, plan, progress);
                 }
             });
         }), cancel);
@@ -156,9 +162,9 @@ public final class ModelHost {
     }
 
     /** The pipeline kept loaded when it fits the request (null plan: any), else the model opened anew. */
-    private DecomposePipeline pipeline(Path d, DeviceSpec device, ComputeDevice resolved, DecompositionPlan plan,
-            ProgressListener progress) throws IOException {
-        if (pipeline != null && d.equals(dir) && device.equals(spec)) {
+    private DecomposePipeline pipeline(Path d, DeviceSpec device, ComputeDevice resolved, Precision precisionRequest,
+            DecompositionPlan plan, ProgressListener progress) throws IOException {
+        if (pipeline != null && d.equals(dir) && device.equals(spec) && precisionRequest == requested) {
             List<String> changed = pipeline.changedFiles();
             if (!changed.isEmpty()) {
                 progress.note(ModelFingerprint.summary(changed) + " since the model was loaded from " + d
@@ -171,11 +177,12 @@ public final class ModelHost {
         }
         closePipeline();
         progress.stage("load model");
-        Precision precision = Precision.defaultFor(resolved);
+        Precision precision = Precision.of(precisionRequest, resolved);
         pipeline = plan == null ? DecomposePipeline.open(d, resolved, precision, null)
                 : DecomposePipeline.open(d, resolved, precision, plan, null);
         dir = d;
         spec = device;
+        requested = precisionRequest;
         loaded = d + " on " + resolved + " (" + precision + ")";
         return pipeline;
     }
@@ -185,6 +192,7 @@ public final class ModelHost {
         pipeline = null;
         dir = null;
         spec = null;
+        requested = null;
         loaded = null;
         if (p != null) {
             p.close();

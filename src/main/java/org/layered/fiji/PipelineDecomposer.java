@@ -2,6 +2,8 @@ package org.layered.fiji;
 
 import org.layered.engine.DeviceChoice;
 import org.layered.engine.TensorScope;
+import org.layered.engine.CpuFeatures;
+import org.layered.engine.Precision;
 import org.layered.engine.TorchEngine;
 import org.layered.pipeline.CpuTimeEstimate;
 import org.layered.image.RgbaImage;
@@ -63,13 +65,18 @@ public final class PipelineDecomposer implements Decomposer {
         }
         try {
             DeviceChoice device = TorchEngine.get().choose(settings.device());
+            Precision requested = options.precisionRequest();
+            Precision precision = Precision.of(requested, device.device());
             CpuTimeEstimate slow = device.device().isCuda() ? null
-                    : CpuTimeEstimate.of(model.dir(), image.width(), image.height(), settings);
+                    : CpuTimeEstimate.of(model.dir(), image.width(), image.height(), settings, precision);
+            if (precision == Precision.BFLOAT16 && !device.device().isCuda()) {
+                progress.note("Layered: " + CpuFeatures.current().bf16ComputeNote());
+            }
             if (!check.proceed(device, slow != null && slow.slow() ? slow : null)) {
                 throw new Cancellation.CancelledException();
             }
             MemoryOptions memory = options.memory();
-            return host.runPlanned(model.dir(), settings.device(), progress, cancel, session -> {
+            return host.runPlanned(model.dir(), settings.device(), requested, progress, cancel, session -> {
                 try (TensorScope scope = TensorScope.open()) {
                     GivenInputs given = inputs == null ? GivenInputs.NONE : GivenInputs.read(inputs,
                             session.device());

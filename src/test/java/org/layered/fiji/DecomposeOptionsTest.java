@@ -6,6 +6,7 @@ import org.layered.weights.residency.WeightFormat;
 import org.junit.jupiter.api.Test;
 import org.layered.layers.AutoLayerCount;
 import org.layered.engine.DeviceSpec;
+import org.layered.engine.Precision;
 import org.layered.pipeline.DecomposeSettings;
 
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -45,18 +46,22 @@ class DecomposeOptionsTest {
         assertTrue(o.hyperstack());
         assertFalse(o.layerImages());
         assertTrue(o.exporters().isEmpty(), "nothing is saved without an output folder");
+        assertEquals("auto", o.precision());
+        assertNull(o.precisionRequest(), "auto: the device's default (float32 on the CPU)");
+        assertEquals(Precision.FLOAT32, DecomposeOptions.parse("precision=float32").precisionRequest());
     }
 
     @Test
     void everyKeyMapsToItsSetting() {
         DecomposeOptions o = DecomposeOptions.parse("model=/m layers=7 resolution=1024 steps=12 cfg=2.5 "
-                + "cfg_normalize=false seed=99 prompt=[p q] negative=[n] device=cpu inputs=/i.safetensors "
-                + "hyperstack=false layer_images=true original_size=true output=/out formats=png,ora memory=resident "
-                + "vram_gib=23.5 weights=fp8");
+                + "cfg_normalize=false seed=99 prompt=[p q] negative=[n] device=cpu precision=bf16 "
+                + "inputs=/i.safetensors hyperstack=false layer_images=true original_size=true output=/out "
+                + "formats=png,ora memory=resident vram_gib=23.5 weights=fp8");
         DecomposeSettings s = o.settings(null);
         assertEquals(new DecomposeSettings(7, 1024, 12, 2.5, false, 99L, "p q", "n", DeviceSpec.CPU), s);
         assertEquals("/m", o.model());
         assertEquals("/i.safetensors", o.inputs());
+        assertEquals(Precision.BFLOAT16, o.precisionRequest());
         assertFalse(o.hyperstack());
         assertTrue(o.layerImages());
         assertTrue(o.originalSize());
@@ -101,6 +106,7 @@ class DecomposeOptionsTest {
         assertMessage("seed is out of range: at most 9223372036854775807, got '12345678901234567890'",
                 "seed=12345678901234567890");
         assertMessage("unknown device 'tpu'", "device=tpu");
+        assertMessage("unknown precision 'fp16': use auto, float32 or bf16", "precision=fp16");
         assertMessage("unknown layer export format 'gif'", "output=/o formats=png,gif");
         assertMessage("'[' without matching ']'", "prompt=[unclosed");
         assertMessage("max_layers must be between 1 and 20, got 30", "layers=auto max_layers=30");

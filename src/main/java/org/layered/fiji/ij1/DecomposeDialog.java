@@ -21,12 +21,13 @@ import java.util.Vector;
  * the command; macros never see them). The first dialog holds what most runs change: model, layers (a number or
  * {@code auto}), resolution, steps, seed, prompt, device, what to show and where to save. Its "Advanced..." button
  * opens a second one for the expert settings: CFG scale and normalisation, negative prompt, prompt embeddings file,
- * and the memory fields ({@link MemoryFields}: memory mode, VRAM cap, weights).
+ * the memory fields ({@link MemoryFields}: memory mode, VRAM cap, weights) and the compute precision.
  * Both keep every option a macro key, and both have a Help button with the README's Fiji section. Each label's
  * first word is the option's macro key, so the keys are also unique for the recorder.
  */
 final class DecomposeDialog {
     static final String[] RESOLUTIONS = {"640", "1024"};
+    static final String[] PRECISIONS = {"auto", "float32", "bf16"};
     /** The label of the button that opens the advanced settings. */
     static final String ADVANCED = "Advanced...";
 
@@ -133,7 +134,7 @@ final class DecomposeDialog {
         DecomposeOptions chosenOptions = new DecomposeOptions(model, base.layers(), resolution, steps, base.cfg(),
                 base.cfgNormalize(), seed, prompt, base.negative(), device, base.inputs(), hyperstack, layerImages,
                 originalSize, output, picked.isEmpty() ? "png" : String.join(",", picked), false, maxLayers, rois,
-                base.memory()).withLayerCount(layerCount, maxLayers);
+                base.memory(), base.precision()).withLayerCount(layerCount, maxLayers);
         return advanced ? advanced(title, chosenOptions) : chosenOptions;
     }
 
@@ -147,6 +148,9 @@ final class DecomposeDialog {
         gd.addFileField("Inputs: prompt embeddings .safetensors (optional)", base.inputs(), 30);
         gd.addMessage("    instead of encoding the prompt (reproducing a run made elsewhere)");
         MemoryFields.add(gd, base.memory());
+        gd.addChoice("Precision", PRECISIONS, List.of(PRECISIONS).contains(base.precision()) ? base.precision()
+                : "auto");
+        gd.addMessage("    auto = float32 on the CPU, bf16 on CUDA; bf16 on the CPU is faster only with native bf16");
         gd.addHelp(HelpPage.html());
         gd.showDialog();
         if (gd.wasCanceled()) {
@@ -157,13 +161,14 @@ final class DecomposeDialog {
         String negative = gd.getNextString();
         String inputs = gd.getNextString();
         MemoryOptions memory = MemoryFields.read(gd);
+        String precision = gd.getNextChoice();
         if (gd.invalidNumber()) {
             throw new IllegalArgumentException("the CFG scale field holds no number");
         }
         return new DecomposeOptions(base.model(), base.layers(), base.resolution(), base.steps(), cfg, normalize,
                 base.seed(), base.prompt(), negative, base.device(), inputs, base.hyperstack(), base.layerImages(),
                 base.originalSize(), base.output(), base.formats(), base.autoLayers(), base.maxLayers(), base.rois(),
-                memory);
+                memory, precision);
     }
 
     /** The format check boxes are only enabled while an output folder is given (blank = nothing is saved). */

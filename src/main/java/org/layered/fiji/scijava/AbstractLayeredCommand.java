@@ -98,6 +98,11 @@ abstract class AbstractLayeredCommand extends ContextCommand {
                     + "negative_prompt_embeds, latents) used instead of encoding the prompt")
     protected File inputs;
 
+    @Parameter(label = "Precision", choices = {"auto", "float32", "bf16"}, description = "Compute dtype: auto = "
+            + "float32 on the CPU, bf16 on CUDA; bf16 on the CPU is an opt-in, faster only on CPUs with native bf16 "
+            + "(AVX512-BF16 or AMX; convolutions stay float32 there)")
+    protected String precision = "auto";
+
     @Parameter(label = "Memory", choices = {"auto", "resident"}, description = "auto: the memory plan decides which "
             + "weights are on the GPU, streamed from host memory or read from the file (a run that cannot fit stops "
             + "before loading); resident: every weight on the GPU")
@@ -138,8 +143,8 @@ abstract class AbstractLayeredCommand extends ContextCommand {
     protected DecomposeOptions options(boolean hyperstack, boolean layerImages, File output, boolean rois) {
         return new DecomposeOptions(path(model), 4, DecomposeOptions.resolution(resolution), steps, cfg,
                 cfg_normalize, seed, prompt, negative, device, path(inputs), hyperstack, layerImages, original_size,
-                path(output), formats, false, max_layers, rois, new MemoryOptions(memory, vram_gib, weights))
-                .withLayerCount(layers, max_layers);
+                path(output), formats, false, max_layers, rois, new MemoryOptions(memory, vram_gib, weights),
+                precision).withLayerCount(layers, max_layers);
     }
 
     static String path(File f) {

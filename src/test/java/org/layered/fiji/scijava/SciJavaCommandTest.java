@@ -82,7 +82,7 @@ class SciJavaCommandTest {
         ImagePlus imp = FijiFixtures.rgb("photo.png", 90, 70);
         CommandModule m = commands.run(DecomposeCommand.class, false, "image", imp,
                 "model", FijiFixtures.model().toFile(), "inputs", FijiFixtures.inputs().toFile(), "layers", 2,
-                "steps", 1, "cfg", 1.0, "device", "cpu", "seed", "", "layer_images", true).get();
+                "steps", 1, "cfg", 1.0, "device", "cpu", "precision", "bf16", "seed", "", "layer_images", true).get();
         assertFalse(m.isCanceled(), m.getCancelReason());
         ImagePlus result = (ImagePlus) m.getOutput("result");
         ResolutionBucket b = ResolutionBucket.forImage(640, 90, 70);
@@ -93,6 +93,7 @@ class SciJavaCommandTest {
         assertTrue(seed.matches("\\d+"), "the random seed used replaces the blank one for the recorder: " + seed);
         assertTrue(result.getInfoProperty().contains("Seed: " + seed + " (random)"), result.getInfoProperty());
         assertTrue(result.getInfoProperty().contains("CFG scale: 1, normalise true (off)"), result.getInfoProperty());
+        assertTrue(result.getInfoProperty().contains("BFLOAT16\n"), result.getInfoProperty());
         ImagePlus recomposed = (ImagePlus) m.getOutput("recomposed");
         assertEquals("photo-recomposed", recomposed.getTitle());
         assertEquals(2, ResultsTable.getResultsTable().size());
