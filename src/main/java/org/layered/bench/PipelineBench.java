@@ -38,7 +38,8 @@ import java.util.Map;
  * minus the transformer forwards (one forward timed separately on the same shapes, times the forward count). Each
  * model runs twice in each way of computing CFG's two predictions ({@link GuidanceBatching}: two transformer calls
  * per step, or one call on a batch of two), interleaved, and the largest 8-bit difference between their layers is
- * printed.
+ * printed. In a precision other than float32 the same run in float32 follows: the denoising time ratio and the
+ * 8-bit difference of the layers (the error of the reduced precision).
  */
 public final class PipelineBench {
     private static final int LAYERS = 2;
@@ -161,6 +162,35 @@ public final class PipelineBench {
             out.printf(Locale.ROOT, "  one batch vs two calls: layers differ by at most %d of 255 (8-bit), peak RSS %d "
                     + "MiB%n", maxLevelDifference(last.get(GuidanceBatching.ONE_BATCH),
                     last.get(GuidanceBatching.TWO_CALLS)), ProcessMemory.peakRssMiB());
+            if (precision != Precision.FLOAT32) {
+                compareWithFloat32(dir, image, settings, given, precision, last.get(GuidanceBatching.ONE_BATCH), out);
+            }
+        }
+    }
+
+    /**
+     * The same run in float32 (one batch, twice: the second timed): its time against this precision's last
+     * one-batch run, and how far this precision's layers are from float32's.
+     */
+    private static void compareWithFloat32(Path dir, RgbaImage image, DecomposeSettings settings, GivenInputs given,
+            Precision precision, Decomposition reduced, PrintStream out) throws IOException {
+        try (DecomposePipeline p = DecomposePipeline.open(dir, ComputeDevice.CPU, Precision.FLOAT32, null)) {
+            p.guidanceBatching(GuidanceBatching.ONE_BATCH);
+            Decomposition exact = null;
+            double total = 0;
+            for (int round = 1; round <= 2; round++) {
+                try (TensorScope s = TensorScope.open()) {
+                    long t0 = System.nanoTime();
+                    exact = p.run(image, settings, given, ProgressListener.NONE, new Cancellation());
+                    total = (System.nanoTime() - t0) / 1e9;
+                }
+            }
+            double reducedDenoise = reduced.seconds().getOrDefault("denoise", 0.0);
+            double exactDenoise = exact.seconds().getOrDefault("denoise", 0.0);
+            out.printf(Locale.ROOT, "  float32, one batch: total %6.2f s, denoise %.2f s; %s denoise takes %.2fx "
+                    + "float32's; its layers differ from float32's by at most %d of 255, mean %.3f (8-bit)%n",
+                    total, exactDenoise, precision.key(), reducedDenoise / exactDenoise,
+                    maxLevelDifference(reduced, exact), meanLevelDifference(reduced, exact));
         }
     }
 
@@ -175,6 +205,21 @@ public final class PipelineBench {
             }
         }
         return max;
+    }
+
+    /** Mean absolute difference of the 8-bit channel values of the layers of two decompositions. */
+    static double meanLevelDifference(Decomposition a, Decomposition b) {
+        long sum = 0;
+        long n = 0;
+        for (int i = 0; i < a.stack().size(); i++) {
+            byte[] x = a.stack().layers().get(i).rgba();
+            byte[] y = b.stack().layers().get(i).rgba();
+            for (int k = 0; k < x.length; k++) {
+                sum += Math.abs((x[k] & 0xff) - (y[k] & 0xff));
+            }
+            n += x.length;
+        }
+        return n == 0 ? 0 : (double) sum / n;
     }
 
     /** One transformer forward on the run's shapes (after a warm-up), in seconds. */

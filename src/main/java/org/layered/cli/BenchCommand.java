@@ -39,7 +39,8 @@ final class BenchCommand implements CliCommand {
                   --suite auto-layers  the automatic layer count on synthetic stacks of known structure and on
                                   8-layer decompositions of the tiny random model: layers kept, composite change
                   --size-gib G    checkpoint size for 'load' (default 1.0)
-                  --precision P   float32|bf16 compute for 'pipeline' (default float32)
+                  --precision P   float32|bf16 compute for 'pipeline' (default float32); bf16 is also compared
+                                  with float32 (denoising time, 8-bit layer difference)
                   --dir DIR       scratch folder (default: the system temp folder)
                 """;
     }

@@ -478,13 +478,11 @@ public final class Ops {
     }
 
     /**
-     * A gated GELU(tanh) feed-forward residual, {@code x + gate * (gelu_tanh(a W1^T + b1) W2^T + b2)}: the GELU runs
-     * in place on the hidden layer and the gated residual is written into the second layer's output, so the wide
-     * hidden layer is the only temporary.
+     * {@code gelu_tanh(a W^T + b)}, the GELU in place on the linear layer's output: the feed-forward's wide hidden
+     * layer as the only fresh tensor (the second layer is {@link #linearGatedResidual}).
      */
-    public static Tensor gatedFeedForward(Tensor x, Tensor gate, Tensor a, Tensor w1, Tensor b1, Tensor w2,
-            Tensor b2) {
-        return call("gated_feed_forward_gelu_tanh", iv(x), iv(gate), iv(a), iv(w1), iv(b1), iv(w2), iv(b2));
+    public static Tensor linearGeluTanh(Tensor a, Tensor weight, Tensor bias) {
+        return call("linear_gelu_tanh", iv(a), iv(weight), iv(bias));
     }
 
     /**
@@ -511,7 +509,8 @@ public final class Ops {
     /**
      * As {@link #jointHeads}, then per head an RMS norm with the stream's weight ({@link #rmsNorm}) and the rotary
      * embedding of the stream's positions, all in place on the joint tensor: one fresh tensor for q (or k) of both
-     * streams. The rotation is {@link #rotaryEmbedding}'s.
+     * streams. The rotation is {@link #rotaryEmbedding}'s: a complex multiply in place in float32; in other dtypes
+     * through float32 in chunks of 256 tokens, so its temporaries stay small.
      *
      * @param rope1 float32 (1, n1, 1, D / heads / 2, 2): cos and sin per token and pair of the first stream
      * @param rope2 the same for the second stream

@@ -104,7 +104,7 @@ public final class Bf16GuardProbe {
             run("rmsNorm", () -> Ops.rmsNorm(b, bias, 1e-6));
             run("layerNormModulate", () -> Ops.layerNormModulate(seq, row, row, 1e-6));
             run("linearGatedResidual", () -> Ops.linearGatedResidual(seq, row, seq, sq, bias));
-            run("gatedFeedForward", () -> Ops.gatedFeedForward(seq, row, seq, sq, bias, sq, bias));
+            run("linearGeluTanh", () -> Ops.linearGeluTanh(seq, sq, bias));
             run("jointHeads", () -> Ops.jointHeads(seq, seq, sq, bias, sq, bias, 1));
             run("jointQk", () -> Ops.jointQk(seq, seq, sq, bias, sq, bias, bias, bias, rope, rope, 1, 1e-6));
             Tensor image = b.reshape(1, 2, 2, 2);

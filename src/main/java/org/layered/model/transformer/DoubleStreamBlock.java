@@ -94,17 +94,19 @@ final class DoubleStreamBlock {
 
     /**
      * {@code x + gate2 * FeedForward(LN(x) * (1 + scale2) + shift2)}, FeedForward(dim, "gelu-approximate") being
-     * Linear(D, 4D), GELU(tanh), Linear(4D, D): the modulated input, then one fused op whose only temporary is the
-     * 4D-wide hidden layer.
+     * Linear(D, 4D), GELU(tanh), Linear(4D, D): the modulated input, the 4D-wide hidden layer (GELU in place; the
+     * input freed), then the second layer with the gated residual written into its output.
      */
     private static Tensor feedForward(GroupWeights w, String name, Tensor x, Tensor[] mod, OpProfile prof) {
         Tensor in = normModulate(x, mod[3], mod[4], prof);
         Tensor w1 = w.get(name + ".net.0.proj.weight");
         Tensor w2 = w.get(name + ".net.2.weight");
-        double flops = 2 * OpProfile.linearFlops(in, w1); // the second layer, [D, 4D], does as much
-        Tensor out = prof.fusedLinear(2, flops, () -> Ops.gatedFeedForward(x, mod[5], in, w1,
-                w.get(name + ".net.0.proj.bias"), w2, w.get(name + ".net.2.bias")));
+        Tensor hidden = prof.fusedLinear(1, OpProfile.linearFlops(in, w1),
+                () -> Ops.linearGeluTanh(in, w1, w.get(name + ".net.0.proj.bias")));
         in.close();
+        Tensor out = prof.fusedLinear(1, OpProfile.linearFlops(hidden, w2),
+                () -> Ops.linearGatedResidual(x, mod[5], hidden, w2, w.get(name + ".net.2.bias")));
+        hidden.close();
         return out;
     }
 }
