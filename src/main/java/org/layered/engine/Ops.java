@@ -342,12 +342,12 @@ public final class Ops {
         if (x.rank() != 4) {
             throw new IllegalArgumentException("channels-last needs an (N, C, H, W) tensor, got " + x);
         }
-        return call("channels_last", iv(x));
+        return call("channels_last", x.dtype(), iv(x));
     }
 
     /** The same values in the standard row-major layout ({@code x} itself when already so laid out). */
     public static Tensor contiguous(Tensor x) {
-        return call("contiguous", iv(x));
+        return call("contiguous", x.dtype(), iv(x));
     }
 
     // ---- checks -------------------------------------------------------------------------------------------------
@@ -422,7 +422,7 @@ public final class Ops {
      * one fresh tensor (the composition {@code rmsNormalize(x).mul(weight)} makes three).
      */
     public static Tensor rmsNorm(Tensor x, Tensor weight, double eps) {
-        return call("rms_norm", iv(x), iv(weight), IValue.from(eps));
+        return call("rms_norm", x.dtype(), iv(x), iv(weight), IValue.from(eps));
     }
 
     /**
@@ -434,7 +434,7 @@ public final class Ops {
      * @param gamma (C, 1, 1) per-channel factor
      */
     public static Tensor channelRmsNorm(Tensor x, Tensor gamma, boolean silu) {
-        return call("channel_rms_norm", iv(x), iv(gamma), IValue.from(silu));
+        return call("channel_rms_norm", x.dtype(), iv(x), iv(gamma), IValue.from(silu));
     }
 
     /** {@code x / max(||x||_2 over axis, eps)} (torch.nn.functional.normalize). */
@@ -456,7 +456,7 @@ public final class Ops {
      * @param scale like {@code shift}
      */
     public static Tensor layerNormModulate(Tensor x, Tensor shift, Tensor scale, double eps) {
-        return call("layer_norm_modulate", iv(x), iv(shift), iv(scale), IValue.from(eps));
+        return call("layer_norm_modulate", x.dtype(), iv(x), iv(shift), iv(scale), IValue.from(eps));
     }
 
     public static Tensor groupNorm(Tensor x, int groups, Tensor weight, Tensor bias, double eps) {
@@ -474,7 +474,7 @@ public final class Ops {
      * linear layer's output, so the new stream is the only fresh tensor.
      */
     public static Tensor linearGatedResidual(Tensor x, Tensor gate, Tensor a, Tensor weight, Tensor bias) {
-        return call("linear_gated_residual", iv(x), iv(gate), iv(a), iv(weight), iv(bias));
+        return call("linear_gated_residual", x.dtype(), iv(x), iv(gate), iv(a), iv(weight), iv(bias));
     }
 
     /**
@@ -482,7 +482,7 @@ public final class Ops {
      * layer as the only fresh tensor (the second layer is {@link #linearGatedResidual}).
      */
     public static Tensor linearGeluTanh(Tensor a, Tensor weight, Tensor bias) {
-        return call("linear_gelu_tanh", iv(a), iv(weight), iv(bias));
+        return call("linear_gelu_tanh", a.dtype(), iv(a), iv(weight), iv(bias));
     }
 
     /**
@@ -492,7 +492,7 @@ public final class Ops {
      */
     public static Tensor jointHeads(Tensor first, Tensor second, Tensor w1, Tensor b1, Tensor w2, Tensor b2,
             int heads) {
-        return call("joint_heads", iv(first), iv(second), iv(w1), iv(b1), iv(w2), iv(b2), IValue.from((long) heads));
+        return call("joint_heads", first.dtype(), iv(first), iv(second), iv(w1), iv(b1), iv(w2), iv(b2), IValue.from((long) heads));
     }
 
     /**
@@ -503,7 +503,7 @@ public final class Ops {
      * @param rope float32 (1, S, 1, D / 2, 2): cos and sin per token and pair
      */
     public static Tensor rotaryEmbedding(Tensor x, Tensor rope) {
-        return call("rotary_embedding", iv(x), iv(rope));
+        return call("rotary_embedding", x.dtype(), iv(x), iv(rope));
     }
 
     /**
@@ -517,7 +517,7 @@ public final class Ops {
      */
     public static Tensor jointQk(Tensor first, Tensor second, Tensor w1, Tensor b1, Tensor w2, Tensor b2,
             Tensor norm1, Tensor norm2, Tensor rope1, Tensor rope2, int heads, double eps) {
-        return call("joint_qk", iv(first), iv(second), iv(w1), iv(b1), iv(w2), iv(b2), iv(norm1), iv(norm2),
+        return call("joint_qk", first.dtype(), iv(first), iv(second), iv(w1), iv(b1), iv(w2), iv(b2), iv(norm1), iv(norm2),
                 iv(rope1), iv(rope2), IValue.from((long) heads), IValue.from(eps));
     }
 

@@ -295,6 +295,9 @@ public final class QwenImageTransformer implements AutoCloseable {
     }
 
     private void observeRope(ForwardObserver obs, String name, Tensor factors, int tokens) {
+        if (obs == ForwardObserver.NONE) {
+            return; // the cos and sin halves are copies
+        }
         obs.on(name + ".cos", factors.get("..., 0").reshape(tokens, rope.pairs()));
         obs.on(name + ".sin", factors.get("..., 1").reshape(tokens, rope.pairs()));
     }

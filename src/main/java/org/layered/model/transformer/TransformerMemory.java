@@ -9,10 +9,11 @@ import java.util.function.ToLongFunction;
 /**
  * The tensor memory of one {@link QwenImageTransformer#forward} pass, replayed on an {@link ActivationLedger} from
  * the shapes alone: every result of at least sequence length the code allocates, in its order, freed where the code
- * frees it (the per-block scopes, the joined q/k/v, the MLP's 4D-wide hidden, the float32 RoPE halves). Results of
- * batch size only (modulation vectors, the timestep embedding) are left out: a few kilobytes. Kept in step with
- * {@code DoubleStreamBlock}, {@code JointAttention} and {@code Layer3DRope.rotate}; the planner's tests compare its
- * peaks with the engine's measured ones.
+ * frees it (the per-block scopes, the joint q, k and v, the MLP's 4D-wide hidden layer). Results of batch size only
+ * (modulation vectors, the timestep embedding) are left out: a few kilobytes; so are the fused ops' own short-lived
+ * temporaries (the bf16 rotation's float32 chunks of 256 tokens) and the attention kernel's workspace. Kept in step
+ * with {@code DoubleStreamBlock}, {@code JointAttention} and the op library's fused block ops; the planner's tests
+ * compare its peaks with the engine's measured ones.
  */
 public final class TransformerMemory {
     private final TransformerConfig config;
@@ -38,27 +39,33 @@ public final class TransformerMemory {
      * @param textMask whether a text mask is passed (prompt batches with padding)
      */
     public Buf forward(ActivationLedger l, long imageTokens, long textTokens, boolean textMask) {
-        long s = imageTokens;
-        long t = textTokens;
+        return forward(l, 1, imageTokens, textTokens, textMask);
+    }
+
+    /**
+     * One forward over a batch of {@code batch} sequences of {@code imageTokens} image and {@code textTokens} text
+     * tokens each (both guidance branches as one batch: 2), leaving its output in the ledger's current scope.
+     *
+     * @param textMask whether a text mask is passed (prompt batches with padding)
+     */
+    public Buf forward(ActivationLedger l, int batch, long imageTokens, long textTokens, boolean textMask) {
+        long s = batch * imageTokens;
+        long t = batch * textTokens;
         long d = config.innerDim();
         l.open();
         l.open();
         acquire(l, "input layers");
         Buf img = l.alloc(dtype, s, d);
-        l.open(); // txt_norm: RMS-normalised, then times the weight
-        l.alloc(dtype, t, config.jointAttentionDim());
-        Buf normed = l.keep(l.alloc(dtype, t, config.jointAttentionDim()));
-        l.close();
+        // txt_norm: one fused RMS norm with its weight, then txt_in
+        Buf normed = l.alloc(dtype, t, config.jointAttentionDim());
         Buf txt = l.alloc(dtype, t, d);
         l.free(normed);
         l.keep(img);
         l.keep(txt);
         l.close();
-        long pairs = config.attentionHeadDim() / 2; // RoPE tables, float32 cos and sin
-        l.alloc(DType.F32, s, pairs);
-        l.alloc(DType.F32, s, pairs);
-        l.alloc(DType.F32, t, pairs);
-        l.alloc(DType.F32, t, pairs);
+        long pairs = config.attentionHeadDim() / 2; // RoPE factors, float32 (cos, sin) per token and pair
+        l.alloc(DType.F32, imageTokens, 2 * pairs);
+        l.alloc(DType.F32, textTokens, 2 * pairs);
         if (textMask) {
             l.alloc(DType.BOOL, s);
             l.alloc(DType.BOOL, t + s);
@@ -66,7 +73,7 @@ public final class TransformerMemory {
         for (int i = 0; i < config.numLayers(); i++) {
             l.open();
             acquire(l, "block " + i);
-            Buf[] next = block(l, img, txt, s, t, d);
+            Buf[] next = block(l, s, t, d);
             l.keep(next[0]);
             l.keep(next[1]);
             l.close();
@@ -77,8 +84,9 @@ public final class TransformerMemory {
         }
         l.open();
         acquire(l, "output layers");
-        normModulate(l, s, d);
+        Buf normedOut = l.alloc(dtype, s, d); // LayerNorm + modulation, one fused op
         Buf out = l.keep(l.alloc(dtype, s, config.outFeatures()));
+        l.free(normedOut);
         l.close();
         l.keep(out);
         l.close();
@@ -92,121 +100,43 @@ public final class TransformerMemory {
         }
     }
 
-    /** DoubleStreamBlock.forward: returns {text, image}; the post-attention streams stay in the caller's scope. */
-    private Buf[] block(ActivationLedger l, Buf img, Buf txt, long s, long t, long d) {
+    /**
+     * DoubleStreamBlock.forward on the fused ops: returns {text, image}; the block's inputs stay in the caller's
+     * scope.
+     */
+    private Buf[] block(ActivationLedger l, long s, long t, long d) {
         l.open();
-        normModulate(l, s, d);
-        normModulate(l, t, d);
-        Buf[] attn = jointAttention(l, s, t, d);
-        l.keep(attn[0]);
-        l.keep(attn[1]);
-        l.close();
-        Buf img2 = gatedAdd(l, s, d);
-        l.free(attn[0]);
-        Buf txt2 = gatedAdd(l, t, d);
-        l.free(attn[1]);
-        Buf img3 = mlpResidual(l, s, d);
-        Buf txt3 = mlpResidual(l, t, d);
-        return new Buf[] {txt3, img3};
-    }
-
-    /** LayerNorm, scale, shift: at most two temporaries live; the result stays. */
-    private Buf normModulate(ActivationLedger l, long n, long d) {
         l.open();
-        Buf normed = l.alloc(dtype, n, d);
-        l.alloc(dtype, n, d);
-        l.free(normed);
-        Buf out = l.keep(l.alloc(dtype, n, d));
-        l.close();
-        return out;
-    }
-
-    private Buf gatedAdd(ActivationLedger l, long n, long d) {
-        l.open();
-        l.alloc(dtype, n, d);
-        Buf out = l.keep(l.alloc(dtype, n, d));
-        l.close();
-        return out;
-    }
-
-    private Buf mlpResidual(ActivationLedger l, long n, long d) {
-        l.open();
-        Buf in = normModulate(l, n, d);
-        Buf h = l.alloc(dtype, n, 4 * d);
-        l.free(in);
-        Buf a = l.alloc(dtype, n, 4 * d);
-        l.free(h);
-        l.alloc(dtype, n, d);
-        l.free(a);
-        Buf out = l.keep(gatedAdd(l, n, d));
-        l.close();
-        return out;
-    }
-
-    /** JointAttention.forward: returns {image output, text output}. */
-    private Buf[] jointAttention(ActivationLedger l, long s, long t, long d) {
-        l.open();
-        Buf q = joined(l, s, t, d, true);
-        Buf k = joined(l, s, t, d, true);
-        Buf v = joined(l, s, t, d, false);
-        l.alloc(dtype, t + s, d); // attention output
+        Buf imgIn = l.alloc(dtype, s, d); // LayerNorm + modulation of each stream
+        Buf txtIn = l.alloc(dtype, t, d);
+        Buf q = l.alloc(dtype, t + s, d); // q, k (normed and rotated in place) and v over the joint sequence
+        Buf k = l.alloc(dtype, t + s, d);
+        Buf v = l.alloc(dtype, t + s, d);
+        Buf joint = l.keep(l.alloc(dtype, t + s, d)); // the attention output, laid out (B, L + S, D) as a view
         l.free(q);
         l.free(k);
         l.free(v);
-        Buf joint = l.keep(l.alloc(dtype, t + s, d));
+        l.free(imgIn);
+        l.free(txtIn);
         l.close();
-        l.open();
-        Buf txtOut = l.alloc(dtype, t, d);
-        Buf imgOut = l.alloc(dtype, s, d);
+        Buf img2 = l.keep(l.alloc(dtype, s, d)); // output projections with the gated residuals written into them
+        Buf txt2 = l.keep(l.alloc(dtype, t, d));
         l.free(joint);
-        l.keep(imgOut);
-        l.keep(txtOut);
         l.close();
-        return new Buf[] {imgOut, txtOut};
+        Buf img3 = feedForward(l, s, d);
+        l.free(img2);
+        Buf txt3 = feedForward(l, t, d);
+        l.free(txt2);
+        return new Buf[] {txt3, img3};
     }
 
-    private Buf joined(ActivationLedger l, long s, long t, long d, boolean normRope) {
-        l.open();
-        projected(l, t, d, normRope);
-        projected(l, s, d, normRope);
-        Buf out = l.keep(l.alloc(dtype, t + s, d));
-        l.close();
-        return out;
-    }
-
-    /** A stream's projection, RMS-normed and rotated when asked (the projection freed then). */
-    private void projected(ActivationLedger l, long n, long d, boolean normRope) {
-        Buf p = l.alloc(dtype, n, d);
-        if (!normRope) {
-            return;
-        }
-        l.open();
-        l.open();
-        l.alloc(dtype, n, d); // RMS-normalised
-        Buf normed = l.keep(l.alloc(dtype, n, d)); // times the weight
-        l.close();
-        l.keep(rotate(l, n, d));
-        l.free(normed);
-        l.close();
-        l.free(p);
-    }
-
-    /** Layer3DRope.rotate: float32 halves freed pairwise, the float32 result rounded to the compute dtype. */
-    private Buf rotate(ActivationLedger l, long n, long d) {
-        l.open();
-        if (dtype != DType.F32) {
-            l.alloc(DType.F32, n, d);
-        }
-        for (int part = 0; part < 2; part++) {
-            Buf a = l.alloc(DType.F32, n, d / 2);
-            Buf b = l.alloc(DType.F32, n, d / 2);
-            l.alloc(DType.F32, n, d / 2);
-            l.free(a);
-            l.free(b);
-        }
-        Buf joined = l.alloc(DType.F32, n, d);
-        Buf out = l.keep(dtype == DType.F32 ? joined : l.alloc(dtype, n, d));
-        l.close();
+    /** LayerNorm + modulation, the 4D-wide hidden layer (GELU in place), then the second layer + gated residual. */
+    private Buf feedForward(ActivationLedger l, long n, long d) {
+        Buf in = l.alloc(dtype, n, d);
+        Buf hidden = l.alloc(dtype, n, 4 * d);
+        l.free(in);
+        Buf out = l.alloc(dtype, n, d);
+        l.free(hidden);
         return out;
     }
 }
