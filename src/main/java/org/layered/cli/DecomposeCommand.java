@@ -235,7 +235,7 @@ final class DecomposeCommand implements CliCommand {
         try (TensorScope scope = TensorScope.open()) {
             GivenInputs given = inputs != null ? GivenInputs.read(inputs, device) : GivenInputs.NONE;
             DecompositionPlan plan = DecompositionPlanner.plan(model, image.width(), image.height(), settings,
-                    given, memory.weights(), memory.mode(), memory.vramCap(), device);
+                    given, memory.weights(), memory.mode(), memory.vramCap(), device, precision, false);
             err.println("[layered] memory: " + plan.summary());
             if (plan.plan().verdict() == MemoryPlan.Verdict.DOES_NOT_FIT && memory.mode() == MemoryMode.AUTO) {
                 throw new IOException("this run does not fit the memory there is: "

@@ -82,7 +82,7 @@ public final class PipelineDecomposer implements Decomposer {
                             session.device());
                     DecompositionPlan plan = DecompositionPlanner.plan(model.dir(), image.width(), image.height(),
                             settings, given, memory.format(), memory.mode(), memory.vramCap(), session.device(),
-                            session.transformerLoaded());
+                            requested, session.transformerLoaded());
                     progress.note("Layered: memory: " + plan.summary());
                     if (plan.plan().verdict() == MemoryPlan.Verdict.DOES_NOT_FIT
                             && memory.mode() == MemoryMode.AUTO) {

@@ -268,7 +268,7 @@ public final class DecomposePipeline implements AutoCloseable {
             FlowMatchEulerScheduler.Schedule schedule = scheduler.layeredSchedule(settings.steps(),
                     bucket.tokensPerFrame());
             // both guidance branches as one batch of two, the shorter prompt padded and masked
-            TextConditioning pair = cfg && oneBatch(positive, negative) ? positive.pairedWith(negative) : null;
+            TextConditioning pair = cfg && oneBatch() ? positive.pairedWith(negative) : null;
             for (int i = 0; i < schedule.steps(); i++) {
                 cancel.check();
                 try (TensorScope step = TensorScope.open()) {
@@ -336,12 +336,16 @@ public final class DecomposePipeline implements AutoCloseable {
         return new Tensor[] {out.slice(0, 0, 1).slice(1, 0, tokens), out.slice(0, 1, 2).slice(1, 0, tokens)};
     }
 
-    /** Whether this run computes both guidance branches as one batch ({@link GuidanceBatching}). */
-    private boolean oneBatch(TextConditioning positive, TextConditioning negative) {
+    /**
+     * Whether this run computes both guidance branches as one batch ({@link GuidanceBatching}): in {@code AUTO}, when
+     * the memory plan the pipeline follows says the doubled activations fit ({@link DecompositionPlan#batchedGuidance});
+     * without a plan, two calls.
+     */
+    boolean oneBatch() {
         return switch (guidanceBatching) {
             case ONE_BATCH -> true;
             case TWO_CALLS -> false;
-            case AUTO -> true;
+            case AUTO -> plan != null && plan.batchedGuidance();
         };
     }
 

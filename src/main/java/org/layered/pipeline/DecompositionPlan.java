@@ -25,26 +25,42 @@ public final class DecompositionPlan {
     private final ResolutionBucket bucket;
     private final DType dtype;
     private final boolean cfg;
+    private final boolean batchedGuidance;
     private final MemoryPlan plan;
     private final boolean keepTextEncoder;
     private final String suggestion;
 
     DecompositionPlan(DecompositionPlanner.ModelConfigs model, DecompositionPlanner.Request request,
-            DecompositionPlanner.Machine machine, ResolutionBucket bucket, DType dtype, boolean cfg, MemoryPlan plan,
-            boolean keepTextEncoder, String suggestion) {
+            DecompositionPlanner.Machine machine, ResolutionBucket bucket, DType dtype, boolean cfg,
+            boolean batchedGuidance, MemoryPlan plan, boolean keepTextEncoder, String suggestion) {
         this.model = model;
         this.request = request;
         this.machine = machine;
         this.bucket = bucket;
         this.dtype = dtype;
         this.cfg = cfg;
+        this.batchedGuidance = batchedGuidance;
         this.plan = plan;
         this.keepTextEncoder = keepTextEncoder;
         this.suggestion = suggestion;
     }
 
     DecompositionPlan withSuggestion(String s) {
-        return new DecompositionPlan(model, request, machine, bucket, dtype, cfg, plan, keepTextEncoder, s);
+        return new DecompositionPlan(model, request, machine, bucket, dtype, cfg, batchedGuidance, plan,
+                keepTextEncoder, s);
+    }
+
+    /** Whether true CFG runs (two predictions per step). */
+    boolean cfg() {
+        return cfg;
+    }
+
+    /**
+     * Whether true CFG's two predictions per step are one transformer call on a batch of two: planned only when the
+     * doubled activations fit beside the same weights as two calls would hold ({@link GuidanceBatching#AUTO}).
+     */
+    public boolean batchedGuidance() {
+        return batchedGuidance;
     }
 
     public MemoryPlan plan() {
@@ -188,7 +204,8 @@ public final class DecompositionPlan {
                 + gb(machine.hostAvailable()) + " available");
         out.add(String.format(Locale.ROOT, "run: %dx%d (bucket %d), %d layers, %d steps, %s, %s, weights %s, "
                         + "compute %s", bucket.width(), bucket.height(), s.resolution(), s.layers(), s.steps(),
-                cfg ? "CFG (2 transformer passes per step)" : "no CFG", request.embeddingsGiven() ? "given embeddings"
+                !cfg ? "no CFG" : batchedGuidance ? "CFG (both branches as one batch of two per step)"
+                        : "CFG (2 transformer passes per step)", request.embeddingsGiven() ? "given embeddings"
                         : model.textEncoder() == null ? "no text encoder (prompt embeddings must be given)"
                         : s.wantsCaption() ? "automatic caption" : "prompt given", request.weights().key(),
                 dtype.name().toLowerCase(Locale.ROOT)));
@@ -253,6 +270,9 @@ public final class DecompositionPlan {
         o.addProperty("device", machine.device());
         o.addProperty("weights", request.weights().key());
         o.addProperty("memory", request.mode().key());
+        if (cfg) {
+            o.addProperty("guidance", batchedGuidance ? "one batch of two" : "two calls");
+        }
         if (request.vramCap() != null) {
             o.addProperty("vram_cap_bytes", request.vramCap());
         }

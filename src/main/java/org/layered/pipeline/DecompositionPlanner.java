@@ -4,6 +4,7 @@ import org.layered.engine.ComputeDevice;
 import org.layered.engine.CudaDevice;
 import org.layered.engine.CudaDevices;
 import org.layered.engine.DType;
+import org.layered.engine.Precision;
 import org.layered.model.text.Qwen25VLConfig;
 import org.layered.model.text.TextEncoderMemory;
 import org.layered.model.text.vision.ImageProcessorConfig;
@@ -182,25 +183,33 @@ public final class DecompositionPlanner {
      * @param textTokens         length of the prompt's conditioning when known (given embeddings), else 0: as long as
      *                           upstream allows ({@code max_sequence_length} 512)
      * @param negativeTokens     length of the negative prompt's conditioning when known, else 0 (" ": 6 tokens)
+     * @param precision          the compute precision, or null for the device's default (bf16 on CUDA, float32 on
+     *                           the CPU)
      */
     public record Request(DecomposeSettings settings, int imageWidth, int imageHeight, boolean embeddingsGiven,
             WeightFormat weights, MemoryMode mode, Long vramCap, boolean transformerLoaded, int textTokens,
-            int negativeTokens) {
+            int negativeTokens, Precision precision) {
         /** A request for an image of {@code width x height} with text lengths unknown. */
         public static Request of(DecomposeSettings settings, int width, int height, boolean embeddingsGiven,
                 WeightFormat weights, MemoryMode mode, Long vramCap) {
-            return new Request(settings, width, height, embeddingsGiven, weights, mode, vramCap, false, 0, 0);
+            return new Request(settings, width, height, embeddingsGiven, weights, mode, vramCap, false, 0, 0, null);
         }
 
         /** The same request with the transformer already loaded and the given text lengths. */
         public Request withLoadedTransformer(boolean loaded, int text, int negative) {
             return new Request(settings, imageWidth, imageHeight, embeddingsGiven, weights, mode, vramCap, loaded,
-                    text, negative);
+                    text, negative, precision);
+        }
+
+        /** The same request computing in {@code p} (null: the device's default). */
+        public Request withPrecision(Precision p) {
+            return new Request(settings, imageWidth, imageHeight, embeddingsGiven, weights, mode, vramCap,
+                    transformerLoaded, textTokens, negativeTokens, p);
         }
 
         Request with(DecomposeSettings s, WeightFormat w) {
             return new Request(s, imageWidth, imageHeight, embeddingsGiven, w, mode, vramCap, transformerLoaded,
-                    textTokens, negativeTokens);
+                    textTokens, negativeTokens, precision);
         }
     }
 
@@ -211,13 +220,16 @@ public final class DecompositionPlanner {
     public static DecompositionPlan plan(Path modelDir, int imageWidth, int imageHeight, DecomposeSettings settings,
             GivenInputs given, WeightFormat weights, MemoryMode mode, Long vramCap, ComputeDevice device)
             throws IOException {
-        return plan(modelDir, imageWidth, imageHeight, settings, given, weights, mode, vramCap, device, false);
+        return plan(modelDir, imageWidth, imageHeight, settings, given, weights, mode, vramCap, device, null, false);
     }
 
-    /** The same for a model kept loaded, whose transformer may already be held ({@code transformerLoaded}). */
+    /**
+     * The same computing in {@code precision} (null: the device's default), for a model kept loaded, whose
+     * transformer may already be held ({@code transformerLoaded}).
+     */
     public static DecompositionPlan plan(Path modelDir, int imageWidth, int imageHeight, DecomposeSettings settings,
             GivenInputs given, WeightFormat weights, MemoryMode mode, Long vramCap, ComputeDevice device,
-            boolean transformerLoaded) throws IOException {
+            Precision precision, boolean transformerLoaded) throws IOException {
         ModelConfigs configs;
         try {
             configs = ModelConfigs.of(ModelIndex.read(modelDir));
@@ -227,7 +239,8 @@ public final class DecompositionPlanner {
         boolean negativeNeeded = settings.negativePrompt() != null && settings.cfgScale() > 1;
         boolean noTextEncoder = given.prompt() != null && (given.negative() != null || !negativeNeeded);
         Request r = Request.of(settings, imageWidth, imageHeight, noTextEncoder, weights, mode, vramCap)
-                .withLoadedTransformer(transformerLoaded, tokens(given.prompt()), tokens(given.negative()));
+                .withLoadedTransformer(transformerLoaded, tokens(given.prompt()), tokens(given.negative()))
+                .withPrecision(precision);
         return plan(configs, r, Machine.of(device, null));
     }
 
@@ -275,9 +288,25 @@ public final class DecompositionPlanner {
         return plan(model, r, machine, false);
     }
 
+    /**
+     * The plan with true CFG's two predictions per step as one transformer call on a batch of two when the doubled
+     * activations fit beside the weights that two calls would hold (the same placement, and a verdict that is not
+     * "does not fit"), else as two calls.
+     */
     private static DecompositionPlan plan(ModelConfigs model, Request r, Machine machine, boolean keepTextEncoder) {
+        DecompositionPlan twoCalls = plan(model, r, machine, keepTextEncoder, false);
+        if (!twoCalls.cfg()) {
+            return twoCalls;
+        }
+        DecompositionPlan oneBatch = plan(model, r, machine, keepTextEncoder, true);
+        return oneBatch.plan().verdict() != MemoryPlan.Verdict.DOES_NOT_FIT
+                && oneBatch.plan().placements().equals(twoCalls.plan().placements()) ? oneBatch : twoCalls;
+    }
+
+    private static DecompositionPlan plan(ModelConfigs model, Request r, Machine machine, boolean keepTextEncoder,
+            boolean batchedGuidance) {
         DecomposeSettings s = r.settings();
-        DType dtype = machine.cuda() ? DType.BF16 : DType.F32;
+        DType dtype = r.precision() != null ? r.precision().dtype() : machine.cuda() ? DType.BF16 : DType.F32;
         ResolutionBucket bucket = ResolutionBucket.forImage(s.resolution(), r.imageWidth(), r.imageHeight());
         boolean cfg = Guidance.isActive(s.cfgScale(), s.negativePrompt() != null);
         boolean texts = !r.embeddingsGiven() && model.textEncoder() != null;
@@ -303,7 +332,7 @@ public final class DecompositionPlanner {
         long promptTokens = r.textTokens() > 0 ? r.textTokens() : QwenPromptEncoding.MAX_SEQUENCE_LENGTH;
         long negTokens = !cfg ? 0 : r.negativeTokens() > 0 ? r.negativeTokens() : 6;
         PipelineMemory run = new PipelineMemory(s.layers(), bucket, promptTokens, negTokens, false, dtype,
-                model.transformer().jointAttentionDim());
+                model.transformer().jointAttentionDim(), batchedGuidance && cfg);
         VaeMemory vaeMemory = new VaeMemory(model.vae(), dtype, RgbaVae.DEFAULT_STRIP_BYTES);
 
         List<Stage> stages = new ArrayList<>();
@@ -340,13 +369,15 @@ public final class DecompositionPlanner {
         stages.add(new Stage(ENCODE, r.transformerLoaded() ? late : held, List.of(VAE),
                 acquired -> run.encodePeak(vaeMemory), 1, "image"));
         stages.add(new Stage(DENOISE, late, List.of(TRANSFORMER),
-                acquired -> run.denoisePeak(memory(model, dtype, acquired)), cfg ? 2 : 1, "step"));
+                acquired -> run.denoisePeak(memory(model, dtype, acquired)), cfg && !batchedGuidance ? 2 : 1,
+                "step"));
         stages.add(new Stage(DECODE, late, List.of(VAE),
                 acquired -> run.decodePeak(vaeMemory), 1, "image"));
 
         MemoryPlanner.Budget budget = budget(machine, r.vramCap());
         MemoryPlan plan = MemoryPlanner.plan(components, stages, budget);
-        return new DecompositionPlan(model, r, machine, bucket, dtype, cfg, plan, keepTextEncoder, null);
+        return new DecompositionPlan(model, r, machine, bucket, dtype, cfg, batchedGuidance && cfg, plan,
+                keepTextEncoder, null);
     }
 
     private static int factor() {

@@ -6,7 +6,10 @@ package org.layered.pipeline;
  * two calls. One batch halves the calls and the weight traffic per step but doubles the step's activations.
  */
 public enum GuidanceBatching {
-    /** One batch when the run's memory plan says the doubled activations fit, else two calls. */
+    /**
+     * One batch when the memory plan the pipeline follows says the doubled activations fit beside the same weights
+     * ({@link DecompositionPlan#batchedGuidance}), else two calls; two calls for a pipeline opened without a plan.
+     */
     AUTO,
     /** Always one batch of two. */
     ONE_BATCH,

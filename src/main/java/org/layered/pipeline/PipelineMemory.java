@@ -23,9 +23,17 @@ import java.util.Map;
  * @param textMask     whether the prompt batch carries a mask
  * @param dtype        compute dtype
  * @param textDim      width of the text conditioning (the transformer's {@code joint_attention_dim})
+ * @param batchedGuidance both guidance branches as one transformer call on a batch of two (the prompts padded to
+ *                     the longer one and masked) instead of two calls
  */
 record PipelineMemory(int layers, ResolutionBucket bucket, long textTokens, long negTokens, boolean textMask,
-        DType dtype, long textDim) {
+        DType dtype, long textDim, boolean batchedGuidance) {
+
+    /** Two transformer calls per guided step. */
+    PipelineMemory(int layers, ResolutionBucket bucket, long textTokens, long negTokens, boolean textMask, DType dtype,
+            long textDim) {
+        this(layers, bucket, textTokens, negTokens, textMask, dtype, textDim, false);
+    }
 
     /** Stage names, as the pipeline reports them ({@code DecomposePipeline}'s stage clock). */
     static final String ENCODE_IMAGE = "encode image";
@@ -65,13 +73,28 @@ record PipelineMemory(int layers, ResolutionBucket bucket, long textTokens, long
         if (dtype != DType.F32) {
             latents = l.alloc(dtype, frames * tokens, 64);
         }
+        boolean batched = batchedGuidance && negTokens > 0;
+        long paired = Math.max(textTokens, negTokens);
+        boolean pairMask = textMask || textTokens != negTokens;
+        if (batched) { // TextConditioning.pairedWith, held for the run: both prompts padded to the longer one
+            l.alloc(dtype, 2 * paired, textDim);
+            if (pairMask) {
+                l.alloc(DType.BOOL, 2 * paired);
+            }
+        }
         l.resetPeak();
         long imageTokens = (frames + 1) * tokens;
         for (int step = 0; step < 2; step++) {
             l.open();
             l.alloc(dtype, imageTokens, 64); // noisy frames + condition
-            transformer.forward(l, imageTokens, textTokens, textMask);
-            if (negTokens > 0) {
+            if (batched) {
+                l.alloc(dtype, 2 * imageTokens, 64); // the input twice
+                transformer.forward(l, 2, imageTokens, paired, pairMask);
+                guidance(l, frames * tokens);
+            } else {
+                transformer.forward(l, imageTokens, textTokens, textMask);
+            }
+            if (!batched && negTokens > 0) {
                 transformer.forward(l, imageTokens, negTokens, textMask);
                 guidance(l, frames * tokens);
             }

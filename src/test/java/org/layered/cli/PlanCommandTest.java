@@ -40,7 +40,7 @@ class PlanCommandTest {
         assertTrue(bf16.out().strip().lines().reduce((a, b) -> b).orElseThrow()
                 .startsWith("verdict: fits with streaming (transformer: "), bf16.out());
 
-        CliRun tiny = CliRun.of("plan", "--vram-gib", "4", "--ram-gib", "64", "--resolution", "1024",
+        CliRun tiny = CliRun.of("plan", "--vram-gib", "3", "--ram-gib", "64", "--resolution", "1024",
                 "--layers", "10");
         assertEquals(0, tiny.code(), tiny.err());
         assertTrue(tiny.out().contains("verdict: does not fit (") && tiny.out().contains("the nearest setting that "

@@ -107,6 +107,41 @@ class DecompositionPlannerTest {
     }
 
     @Test
+    void guidanceRunsAsOneBatchOnlyWhereTheDoubledActivationsFit() {
+        DecompositionPlan roomy = plan(DecomposeSettings.defaults(), WeightFormat.BF16, 80, null);
+        assertTrue(roomy.batchedGuidance(), text(roomy));
+        assertEquals(1, roomy.plan().stage(DecompositionPlanner.DENOISE).passes(), "one transformer pass per step");
+        assertTrue(text(roomy).contains("CFG (both branches as one batch of two per step)"), text(roomy));
+        // the smallest VRAM cap (to 1/64 GiB) at which both branches run as one batch
+        long lo = 1;
+        long hi = 80 * 64;
+        while (hi - lo > 1) {
+            long mid = (lo + hi) / 2;
+            if (capped(mid).batchedGuidance()) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        DecompositionPlan below = capped(lo);
+        DecompositionPlan at = capped(hi);
+        assertTrue(at.batchedGuidance() && !below.batchedGuidance(), text(below));
+        // just below it two calls still run with the same weights on the device: only the activations did not fit
+        assertNotEquals(Verdict.DOES_NOT_FIT, below.plan().verdict(), text(below));
+        assertEquals(at.plan().placements(), below.plan().placements(), text(below));
+        assertEquals(2, below.plan().stage(DecompositionPlanner.DENOISE).passes());
+        assertTrue(below.plan().stage(DecompositionPlanner.DENOISE).devicePeak()
+                < at.plan().stage(DecompositionPlanner.DENOISE).devicePeak(), "one batch holds more activations");
+    }
+
+    /** The default run planned on an 80 GiB card capped at {@code sixtyFourths} / 64 GiB (no suggestion search). */
+    private static DecompositionPlan capped(long sixtyFourths) {
+        return DecompositionPlanner.planOnly(released, DecompositionPlanner.Request.of(DecomposeSettings.defaults(),
+                640, 640, false, WeightFormat.BF16, MemoryMode.AUTO, sixtyFourths * GIB / 64),
+                new DecompositionPlanner.Machine("cuda:0 (test card)", true, 80 * GIB, 80 * GIB, 128 * GIB));
+    }
+
+    @Test
     void aCapPlansAsIfTheCardWereThatSmall() {
         DecompositionPlan capped = plan(DecomposeSettings.defaults(), WeightFormat.BF16, 80, 24 * GIB);
         DecompositionPlan small = plan(DecomposeSettings.defaults(), WeightFormat.BF16, 24, null);
@@ -117,7 +152,7 @@ class DecompositionPlannerTest {
     @Test
     void whatDoesNotFitNamesTheNearestSettingThatDoes() {
         DecomposeSettings big = DecomposeSettings.defaults().withResolution(1024).withLayers(10);
-        DecompositionPlan p = plan(big, WeightFormat.BF16, 4, null);
+        DecompositionPlan p = plan(big, WeightFormat.BF16, 3, null);
         assertEquals(Verdict.DOES_NOT_FIT, p.plan().verdict(), text(p));
         String line = p.verdictLine();
         assertTrue(line.startsWith("verdict: does not fit (denoising needs "), line);
@@ -131,7 +166,7 @@ class DecompositionPlannerTest {
         if (flags.contains("--resolution 640")) {
             s = s.withResolution(640);
         }
-        assertNotEquals(Verdict.DOES_NOT_FIT, plan(s, WeightFormat.FP8, 4, null).plan().verdict(), flags);
+        assertNotEquals(Verdict.DOES_NOT_FIT, plan(s, WeightFormat.FP8, 3, null).plan().verdict(), flags);
         DecompositionPlan none = plan(DecomposeSettings.defaults().withLayers(1), WeightFormat.FP8, 1, null);
         assertTrue(none.verdictLine().endsWith("no setting of this model fits this memory)"), none.verdictLine());
     }

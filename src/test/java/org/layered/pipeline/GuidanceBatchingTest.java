@@ -20,6 +20,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -55,6 +56,26 @@ class GuidanceBatchingTest {
             }
             // equal lengths without masks need no mask at all
             assertNull(new TextConditioning(a, null).pairedWith(new TextConditioning(a, null)).mask());
+        }
+    }
+
+    @Test
+    void autoBatchesExactlyWhenTheMemoryPlanSays() throws IOException {
+        DecomposeSettings settings = new DecomposeSettings(1, 640, 2, 4.0, true, 99L, null, " ", DeviceSpec.CPU);
+        DecompositionPlanner.ModelConfigs configs = DecompositionPlanner.ModelConfigs.of(
+                org.layered.weights.config.ModelIndex.read(model));
+        DecompositionPlanner.Request request = DecompositionPlanner.Request.of(settings, 90, 70, true,
+                org.layered.weights.residency.WeightFormat.BF16, MemoryMode.AUTO, null).withLoadedTransformer(false,
+                5, 3);
+        DecompositionPlan roomy = DecompositionPlanner.plan(configs, request,
+                new DecompositionPlanner.Machine("cpu", false, 0, 0, 64L << 30));
+        assertTrue(roomy.batchedGuidance(), String.join("\n", roomy.lines()));
+        try (DecomposePipeline planned = DecomposePipeline.open(model, CPU, Precision.FLOAT32, roomy, null);
+             DecomposePipeline unplanned = DecomposePipeline.open(model, CPU, Precision.FLOAT32, null)) {
+            assertTrue(planned.oneBatch(), "AUTO follows the plan");
+            assertFalse(planned.guidanceBatching(GuidanceBatching.TWO_CALLS).oneBatch());
+            assertFalse(unplanned.oneBatch(), "without a plan nothing says the doubled activations fit");
+            assertTrue(unplanned.guidanceBatching(GuidanceBatching.ONE_BATCH).oneBatch());
         }
     }
 

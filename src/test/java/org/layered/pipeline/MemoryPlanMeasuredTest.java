@@ -66,6 +66,8 @@ class MemoryPlanMeasuredTest {
         Map<String, Long> measured = new LinkedHashMap<>();
         try (DecomposePipeline p = DecomposePipeline.open(model, CPU, Precision.FLOAT32, plan.transformerPolicy(),
                 null); TensorScope scope = TensorScope.open()) {
+            // as the plan says: both guidance branches as one batch when the doubled activations fit
+            p.guidanceBatching(plan.batchedGuidance() ? GuidanceBatching.ONE_BATCH : GuidanceBatching.TWO_CALLS);
             GivenInputs given = new GivenInputs(
                     new TextConditioning(Ops.seededNormal(1, new long[] {1, 6, text}, CPU), null),
                     new TextConditioning(Ops.seededNormal(2, new long[] {1, 4, text}, CPU), null), null);
