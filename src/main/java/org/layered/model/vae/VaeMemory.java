@@ -67,6 +67,7 @@ public final class VaeMemory {
         l.open(); // VaeEncoder.forward
         long h = height;
         long w = width;
+        l.alloc(dtype, config.inputChannels(), h, w); // the frame laid out channels-last
         Buf x = l.alloc(dtype, dims[0], h, w); // conv_in
         double scale = 1.0;
         for (int i = 0; i < mult.length; i++) {
@@ -99,8 +100,9 @@ public final class VaeMemory {
         int top = dims[dims.length - 1];
         x = replace(l, x, mid(l, top, h, w));
         x = replace(l, x, normActConvStrips(l, top, 2 * config.zDim(), h, w));
-        Buf q = l.keep(l.alloc(dtype, 2 * config.zDim(), h, w)); // quant_conv
+        l.alloc(dtype, 2 * config.zDim(), h, w); // quant_conv, channels-last
         l.free(x);
+        Buf q = l.keep(l.alloc(dtype, 2 * config.zDim(), h, w)); // its standard-layout copy
         l.close();
         l.keep(q); // the frame's moments
         l.close();
@@ -153,6 +155,7 @@ public final class VaeMemory {
         int[] dims = config.decoderDims();
         int stages = config.dimMult().length;
         l.open();
+        l.alloc(dtype, config.zDim(), h, w); // the latents laid out channels-last
         Buf p = l.alloc(dtype, config.zDim(), h, w); // post_quant_conv
         Buf x = l.alloc(dtype, dims[0], h, w); // conv_in
         l.free(p);
@@ -170,8 +173,9 @@ public final class VaeMemory {
                 w *= 2;
             }
         }
-        Buf o = l.keep(normActConvStrips(l, out, config.inputChannels(), h, w));
+        normActConvStrips(l, out, config.inputChannels(), h, w); // channels-last
         l.free(x);
+        Buf o = l.keep(l.alloc(dtype, config.inputChannels(), h, w)); // its standard-layout copy
         l.close();
         return o;
     }
