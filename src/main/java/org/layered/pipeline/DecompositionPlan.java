@@ -56,8 +56,8 @@ public final class DecompositionPlan {
     }
 
     /**
-     * Whether true CFG's two predictions per step are one transformer call on a batch of two: planned only when the
-     * doubled activations fit beside the same weights as two calls would hold ({@link GuidanceBatching#AUTO}).
+     * Whether true CFG's two predictions per step are one transformer call on a batch of two: planned on a GPU when
+     * the doubled activations fit beside the same weights as two calls would hold ({@link GuidanceBatching#AUTO}).
      */
     public boolean batchedGuidance() {
         return batchedGuidance;

@@ -7,8 +7,9 @@ package org.layered.pipeline;
  */
 public enum GuidanceBatching {
     /**
-     * One batch when the memory plan the pipeline follows says the doubled activations fit beside the same weights
-     * ({@link DecompositionPlan#batchedGuidance}), else two calls; two calls for a pipeline opened without a plan.
+     * One batch when the memory plan the pipeline follows says so ({@link DecompositionPlan#batchedGuidance}: on a GPU,
+     * when the doubled activations fit beside the same weights), else two calls; two calls for a pipeline opened
+     * without a plan.
      */
     AUTO,
     /** Always one batch of two. */

@@ -68,8 +68,10 @@ class GuidanceBatchingTest {
                 org.layered.weights.residency.WeightFormat.BF16, MemoryMode.AUTO, null).withLoadedTransformer(false,
                 5, 3);
         DecompositionPlan roomy = DecompositionPlanner.plan(configs, request,
-                new DecompositionPlanner.Machine("cpu", false, 0, 0, 64L << 30));
+                new DecompositionPlanner.Machine("cuda:0 (test card)", true, 80L << 30, 80L << 30, 64L << 30));
         assertTrue(roomy.batchedGuidance(), String.join("\n", roomy.lines()));
+        assertFalse(DecompositionPlanner.plan(configs, request, new DecompositionPlanner.Machine("cpu", false, 0, 0,
+                64L << 30)).batchedGuidance(), "two calls on the CPU, where one batch measured no faster");
         try (DecomposePipeline planned = DecomposePipeline.open(model, CPU, Precision.FLOAT32, roomy, null);
              DecomposePipeline unplanned = DecomposePipeline.open(model, CPU, Precision.FLOAT32, null)) {
             assertTrue(planned.oneBatch(), "AUTO follows the plan");

@@ -2,6 +2,7 @@ package org.layered.model.transformer;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -54,6 +55,31 @@ class TransformerMemoryTest {
     @AfterEach
     void stop() {
         MemoryAccounting.stop();
+    }
+
+    @Test
+    void aBatchOfTwoWithAMaskIsPredictedToo() throws Exception {
+        MemoryAccounting.start();
+        try (QwenImageTransformer t = QwenImageTransformer.load(dir.resolve("t"), QwenImageTransformer.Options.cpu());
+             TensorScope s = TensorScope.open()) {
+            List<FrameShape> frames = FrameShape.layered(2, 8, 8);
+            long tokens = FrameShape.tokens(frames);
+            Tensor x = Ops.seededNormal(1, new long[] {2, tokens, 64}, CPU);
+            Tensor e = Ops.seededNormal(2, new long[] {2, 6, 48}, CPU);
+            Tensor mask = Ops.fromLongs(new long[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0}, new long[] {2, 6}, CPU);
+            long before = MemoryAccounting.usage(CPU).live();
+            MemoryAccounting.resetPeaks();
+            try (TensorScope f = TensorScope.open()) {
+                t.forward(x, e, mask, new float[] {0.5f, 0.5f}, new long[] {0, 0}, 2, 8, 8);
+            }
+            long measured = MemoryAccounting.usage(CPU).peak() - before;
+            ActivationLedger l = new ActivationLedger();
+            new TransformerMemory(CONFIG, Precision.FLOAT32.dtype(), g -> 0).forward(l, 2, tokens, 6, true);
+            double ratio = l.peak() / (double) measured;
+            System.out.printf(Locale.ROOT, "batch of two with a text mask: predicted %,d measured %,d (%.4f)%n",
+                    l.peak(), measured, ratio);
+            assertTrue(Math.abs(ratio - 1) <= 0.10, "predicted / measured " + ratio);
+        }
     }
 
     @ParameterizedTest
