@@ -9,6 +9,7 @@ import org.layered.engine.Tensor;
 import org.layered.engine.TensorScope;
 import org.layered.image.RgbaImage;
 import org.layered.image.TestPattern;
+import org.layered.layers.LayerDifference;
 import org.layered.model.transformer.QwenImageTransformer;
 import org.layered.model.transformer.TransformerConfig;
 import org.layered.model.vae.VaeConfig;
@@ -160,8 +161,8 @@ public final class PipelineBench {
                 }
             }
             out.printf(Locale.ROOT, "  one batch vs two calls: layers differ by at most %d of 255 (8-bit), peak RSS %d "
-                    + "MiB%n", maxLevelDifference(last.get(GuidanceBatching.ONE_BATCH),
-                    last.get(GuidanceBatching.TWO_CALLS)), ProcessMemory.peakRssMiB());
+                    + "MiB%n", difference(last.get(GuidanceBatching.ONE_BATCH),
+                    last.get(GuidanceBatching.TWO_CALLS)).max(), ProcessMemory.peakRssMiB());
             if (precision != Precision.FLOAT32) {
                 compareWithFloat32(dir, image, settings, given, precision, last.get(GuidanceBatching.ONE_BATCH), out);
             }
@@ -187,39 +188,16 @@ public final class PipelineBench {
             }
             double reducedDenoise = reduced.seconds().getOrDefault("denoise", 0.0);
             double exactDenoise = exact.seconds().getOrDefault("denoise", 0.0);
+            LayerDifference d = difference(reduced, exact);
             out.printf(Locale.ROOT, "  float32, one batch: total %6.2f s, denoise %.2f s; %s denoise takes %.2fx "
                     + "float32's; its layers differ from float32's by at most %d of 255, mean %.3f (8-bit)%n",
-                    total, exactDenoise, precision.key(), reducedDenoise / exactDenoise,
-                    maxLevelDifference(reduced, exact), meanLevelDifference(reduced, exact));
+                    total, exactDenoise, precision.key(), reducedDenoise / exactDenoise, d.max(), d.mean());
         }
     }
 
-    /** Largest difference of any 8-bit channel value between the layers of two decompositions. */
-    static int maxLevelDifference(Decomposition a, Decomposition b) {
-        int max = 0;
-        for (int i = 0; i < a.stack().size(); i++) {
-            byte[] x = a.stack().layers().get(i).rgba();
-            byte[] y = b.stack().layers().get(i).rgba();
-            for (int k = 0; k < x.length; k++) {
-                max = Math.max(max, Math.abs((x[k] & 0xff) - (y[k] & 0xff)));
-            }
-        }
-        return max;
-    }
-
-    /** Mean absolute difference of the 8-bit channel values of the layers of two decompositions. */
-    static double meanLevelDifference(Decomposition a, Decomposition b) {
-        long sum = 0;
-        long n = 0;
-        for (int i = 0; i < a.stack().size(); i++) {
-            byte[] x = a.stack().layers().get(i).rgba();
-            byte[] y = b.stack().layers().get(i).rgba();
-            for (int k = 0; k < x.length; k++) {
-                sum += Math.abs((x[k] & 0xff) - (y[k] & 0xff));
-            }
-            n += x.length;
-        }
-        return n == 0 ? 0 : (double) sum / n;
+    /** How far the 8-bit layers of two decompositions are apart. */
+    private static LayerDifference difference(Decomposition a, Decomposition b) {
+        return LayerDifference.of(a.stack().layers(), b.stack().layers());
     }
 
     /** One transformer forward on the run's shapes (after a warm-up), in seconds. */

@@ -7,16 +7,18 @@ import java.util.Locale;
 
 /**
  * How far two runs' 8-bit layers are apart, value by value (every channel of every pixel of every layer): how many
- * values differ by more than 1, 4 and 16 levels, and the largest difference. Used to report what a lower-precision
- * setting (float8 weights) changes in the result.
+ * values differ by more than 1, 4 and 16 levels, the largest difference and the sum of all. Used to report what a
+ * lower-precision setting (float8 weights, bf16 compute) or another way of computing (guidance as one batch) changes
+ * in the result.
  *
  * @param values    values compared
  * @param overOne   values off by more than 1 level
  * @param overFour  values off by more than 4 levels
  * @param overSixteen values off by more than 16 levels
  * @param max       the largest difference in levels
+ * @param total     the differences summed, in levels
  */
-public record LayerDifference(long values, long overOne, long overFour, long overSixteen, int max) {
+public record LayerDifference(long values, long overOne, long overFour, long overSixteen, int max, long total) {
 
     /** @throws IllegalArgumentException when the two lists differ in count or size of layers */
     public static LayerDifference of(List<RgbaImage> a, List<RgbaImage> b) {
@@ -28,6 +30,7 @@ public record LayerDifference(long values, long overOne, long overFour, long ove
         long four = 0;
         long sixteen = 0;
         int max = 0;
+        long total = 0;
         for (int i = 0; i < a.size(); i++) {
             byte[] x = a.get(i).rgba();
             byte[] y = b.get(i).rgba();
@@ -37,13 +40,19 @@ public record LayerDifference(long values, long overOne, long overFour, long ove
             for (int j = 0; j < x.length; j++) {
                 int d = Math.abs((x[j] & 0xFF) - (y[j] & 0xFF));
                 max = Math.max(max, d);
+                total += d;
                 one += d > 1 ? 1 : 0;
                 four += d > 4 ? 1 : 0;
                 sixteen += d > 16 ? 1 : 0;
             }
             n += x.length;
         }
-        return new LayerDifference(n, one, four, sixteen, max);
+        return new LayerDifference(n, one, four, sixteen, max, total);
+    }
+
+    /** The mean difference in levels. */
+    public double mean() {
+        return values == 0 ? 0 : (double) total / values;
     }
 
     @Override

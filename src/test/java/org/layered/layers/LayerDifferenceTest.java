@@ -16,7 +16,8 @@ class LayerDifferenceTest {
         RgbaImage a = new RgbaImage(1, 1, new byte[] {1, 2, 5, 17});
         RgbaImage b = new RgbaImage(1, 1, new byte[] {(byte) 255, 0, 0, 0});
         LayerDifference d = LayerDifference.of(List.of(zero, zero), List.of(a, b));
-        assertEquals(new LayerDifference(8, 4, 3, 2, 255), d);
+        assertEquals(new LayerDifference(8, 4, 3, 2, 255, 280), d);
+        assertEquals(35.0, d.mean());
         assertEquals("8 layer values: off by > 1 level 50.00 %, > 4 37.500 %, > 16 25.0000 %, max 255", d.toString());
     }
 

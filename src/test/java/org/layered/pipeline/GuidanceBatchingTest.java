@@ -11,6 +11,7 @@ import org.layered.engine.Precision;
 import org.layered.engine.Tensor;
 import org.layered.engine.TensorScope;
 import org.layered.image.RgbaImage;
+import org.layered.layers.LayerDifference;
 import org.layered.testing.TinyModel;
 
 import java.io.IOException;
@@ -119,14 +120,7 @@ class GuidanceBatchingTest {
             // float32 rounding: the batch of two runs other GEMM blockings and the masked attention kernel
             assertTrue(d <= 4e-6 * ref, "step " + (i + 1) + " latents differ by " + d);
         }
-        int levels = 0;
-        for (int l = 0; l < results[0].stack().size(); l++) {
-            byte[] a = results[0].stack().layers().get(l).rgba();
-            byte[] b = results[1].stack().layers().get(l).rgba();
-            for (int k = 0; k < a.length; k++) {
-                levels = Math.max(levels, Math.abs((a[k] & 0xff) - (b[k] & 0xff)));
-            }
-        }
+        int levels = LayerDifference.of(results[0].stack().layers(), results[1].stack().layers()).max();
         System.out.println("layers, one batch vs two calls: at most " + levels + " of 255 apart");
         assertTrue(levels <= 1, "layers differ by " + levels + " levels");
     }
