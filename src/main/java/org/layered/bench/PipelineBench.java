@@ -15,12 +15,17 @@ import org.layered.model.transformer.TransformerConfig;
 import org.layered.model.vae.VaeConfig;
 import org.layered.pipeline.DecomposePipeline;
 import org.layered.pipeline.DecomposeSettings;
+import org.layered.pipeline.DecompositionPlan;
+import org.layered.pipeline.DecompositionPlanner;
 import org.layered.pipeline.Decomposition;
 import org.layered.pipeline.GivenInputs;
 import org.layered.pipeline.GuidanceBatching;
+import org.layered.pipeline.MemoryMode;
 import org.layered.pipeline.ProgressListener;
 import org.layered.pipeline.ResolutionBucket;
 import org.layered.pipeline.TextConditioning;
+import org.layered.weights.config.ModelIndex;
+import org.layered.weights.residency.WeightFormat;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -128,8 +133,13 @@ public final class PipelineBench {
         RgbaImage image = TestPattern.rgba(704, 576);
         DecomposeSettings settings = new DecomposeSettings(LAYERS, 640, STEPS, 4.0, true, 7L, null, null,
                 DeviceSpec.CPU);
-        out.println(s.name());
-        try (DecomposePipeline p = DecomposePipeline.open(dir, cpu, precision, null);
+        // planned as 'decompose' plans (the VAE's strips, the weights' residency) on this machine
+        DecompositionPlan plan = DecompositionPlanner.plan(DecompositionPlanner.ModelConfigs.of(ModelIndex.read(dir)),
+                DecompositionPlanner.Request.of(settings, 704, 576, true, WeightFormat.BF16, MemoryMode.AUTO, null),
+                DecompositionPlanner.Machine.of(cpu, null));
+        out.println(s.name() + "; " + plan.lines().stream().filter(l -> l.startsWith("VAE convolutions"))
+                .findFirst().orElseThrow());
+        try (DecomposePipeline p = DecomposePipeline.open(dir, cpu, precision, plan, null);
              TensorScope scope = TensorScope.open()) {
             GivenInputs given = new GivenInputs(
                     new TextConditioning(Ops.seededNormal(1, new long[] {1, 6, text}, cpu), null),

@@ -9,6 +9,8 @@ import org.layered.engine.TensorScope;
 import org.layered.model.vae.RgbaVae;
 import org.layered.model.vae.VaeConfig;
 import org.layered.model.vae.VaeLayout;
+import org.layered.model.vae.VaeMemory;
+import org.layered.weights.residency.ActivationLedger;
 import org.layered.weights.safetensors.SafetensorsWriter;
 import org.layered.weights.safetensors.TensorValues;
 
@@ -114,12 +116,18 @@ public final class VaeBench {
                 } else {
                     Tensor image = randomImage(vae.config().inputChannels(), size);
                     reset = resetPeak();
+                    long before = ProcessMemory.rssMiB();
                     cpuMark = cpuSeconds();
                     t0 = System.nanoTime();
                     latents = vae.encodeMode(image);
                     step(out, "encode " + size + "x" + size, seconds(t0), reset);
+                    ActivationLedger l = new ActivationLedger();
+                    VaeMemory m = memory(vae, precision);
+                    m.encode(l, size, size, false);
+                    predicted(out, before, l.peak(), m.largestConvolutionInput(), reset);
                 }
                 reset = resetPeak();
+                long before = ProcessMemory.rssMiB();
                 cpuMark = cpuSeconds();
                 t0 = System.nanoTime();
                 Tensor decoded = vae.decode(latents);
@@ -129,12 +137,36 @@ public final class VaeBench {
                 }
                 step(out, "decode " + (size / vae.spatialCompression()) + "x" + (size / vae.spatialCompression())
                         + " latent", dec, reset);
+                int h = size / vae.spatialCompression();
+                ActivationLedger l = new ActivationLedger();
+                VaeMemory m = memory(vae, precision);
+                m.decode(l, 1, h, h);
+                predicted(out, before, l.peak(), m.largestConvolutionInput(), reset);
             }
             out.printf(Locale.ROOT, "  (RSS before load %d MiB, after load %d MiB)%n", rss0, rssLoaded);
         }
     }
 
     private static double cpuMark = cpuSeconds();
+
+    private static VaeMemory memory(RgbaVae vae, Precision precision) {
+        return new VaeMemory(vae.config(), precision.dtype(), stripBytes).tensorsOnly();
+    }
+
+    /**
+     * The step's peak above its start against the tensor ledger's prediction ({@link VaeMemory} without the
+     * convolution workspace): their difference is what the engine's accounting does not see.
+     */
+    private static void predicted(PrintStream out, long startMiB, long ledgerBytes, long largest, boolean reset) {
+        if (!reset) {
+            return;
+        }
+        long measured = ProcessMemory.peakRssMiB() - startMiB;
+        long ledger = ledgerBytes >> 20;
+        out.printf(Locale.ROOT, "    peak above the step's start %d MiB; tensors (ledger) %d MiB; unaccounted %d MiB;"
+                + " largest convolution input %d MiB%n", measured, ledger, measured - ledger,
+                largest >> 20);
+    }
 
     private static void step(PrintStream out, String what, double seconds, boolean reset) {
         double cpu = cpuSeconds();

@@ -140,6 +140,11 @@ public final class DecomposePipeline implements AutoCloseable {
         return transformer != null;
     }
 
+    /** The VAE (for tests: the strip budget the plan set). */
+    RgbaVae vae() {
+        return vae;
+    }
+
     /** The memory plan the pipeline follows, or null when it was opened with a residency policy instead. */
     public DecompositionPlan plan() {
         return plan;
@@ -248,6 +253,9 @@ public final class DecomposePipeline implements AutoCloseable {
             }
 
             clock.start("encode image");
+            if (plan != null) {
+                vae.stripBudgetBytes(plan.encodeStripBytes());
+            }
             Tensor condition = LatentPacking.packCondition(vae.encodeNormalized(pixels), 1);
             condition = Ops.as(condition, dtype);
             requireFinite(condition, "encode image", "the VAE encoder turned the image into NaN or infinite "
@@ -371,6 +379,9 @@ public final class DecomposePipeline implements AutoCloseable {
                     ResolutionBucket.VAE_SCALE_FACTOR); // (1, 16, N+1, h, w)
             Tensor layers = frames.slice(2, 1, n + 1).permute(0, 2, 1, 3, 4)
                     .reshape(n, frames.size(1), 1, frames.size(3), frames.size(4));
+            if (plan != null) {
+                vae.stripBudgetBytes(plan.decodeStripBytes());
+            }
             Tensor images = vae.decodeNormalized(layers); // (N, 4, 1, H, W)
             requireFinite(images, "decode layers", "the VAE decoder turned finite latents into NaN or infinite "
                     + "pixels: " + damaged("vae"));

@@ -28,11 +28,14 @@ public final class DecompositionPlan {
     private final boolean batchedGuidance;
     private final MemoryPlan plan;
     private final boolean keepTextEncoder;
+    private final long encodeStripBytes;
+    private final long decodeStripBytes;
     private final String suggestion;
 
     DecompositionPlan(DecompositionPlanner.ModelConfigs model, DecompositionPlanner.Request request,
             DecompositionPlanner.Machine machine, ResolutionBucket bucket, DType dtype, boolean cfg,
-            boolean batchedGuidance, MemoryPlan plan, boolean keepTextEncoder, String suggestion) {
+            boolean batchedGuidance, MemoryPlan plan, boolean keepTextEncoder, long encodeStripBytes,
+            long decodeStripBytes, String suggestion) {
         this.model = model;
         this.request = request;
         this.machine = machine;
@@ -42,12 +45,14 @@ public final class DecompositionPlan {
         this.batchedGuidance = batchedGuidance;
         this.plan = plan;
         this.keepTextEncoder = keepTextEncoder;
+        this.encodeStripBytes = encodeStripBytes;
+        this.decodeStripBytes = decodeStripBytes;
         this.suggestion = suggestion;
     }
 
     DecompositionPlan withSuggestion(String s) {
         return new DecompositionPlan(model, request, machine, bucket, dtype, cfg, batchedGuidance, plan,
-                keepTextEncoder, s);
+                keepTextEncoder, encodeStripBytes, decodeStripBytes, s);
     }
 
     /** Whether true CFG runs (two predictions per step). */
@@ -61,6 +66,23 @@ public final class DecompositionPlan {
      */
     public boolean batchedGuidance() {
         return batchedGuidance;
+    }
+
+    /**
+     * The VAE's row-strip budget for encoding the image ({@code RgbaVae.stripBudgetBytes}; {@code Long.MAX_VALUE}:
+     * whole frames): the largest the plan fits.
+     */
+    public long encodeStripBytes() {
+        return encodeStripBytes;
+    }
+
+    /** The VAE's row-strip budget for decoding the layers, as {@link #encodeStripBytes()}. */
+    public long decodeStripBytes() {
+        return decodeStripBytes;
+    }
+
+    static String strips(long bytes) {
+        return bytes == Long.MAX_VALUE ? "whole frames" : "row strips of " + (bytes >> 20) + " MiB";
     }
 
     public MemoryPlan plan() {
@@ -232,6 +254,8 @@ public final class DecompositionPlan {
                 out.add("    " + describe(plan.placements().get(c), st.active().contains(c)));
             }
         }
+        out.add("VAE convolutions: " + strips(encodeStripBytes) + " when encoding, " + strips(decodeStripBytes)
+                + " when decoding");
         if (!keepTextEncoder && plan.placements().containsKey(DecompositionPlanner.TEXT_ENCODER)) {
             out.add("the text encoder is released after prompt encoding");
         }
@@ -276,6 +300,8 @@ public final class DecompositionPlan {
         if (request.vramCap() != null) {
             o.addProperty("vram_cap_bytes", request.vramCap());
         }
+        o.addProperty("vae_encode", strips(encodeStripBytes));
+        o.addProperty("vae_decode", strips(decodeStripBytes));
         o.addProperty("usable_device_bytes", plan.budget().deviceBytes());
         o.addProperty("usable_host_bytes", plan.budget().hostBytes());
         JsonArray stages = new JsonArray();

@@ -12,7 +12,6 @@ import org.layered.model.text.vision.QwenImageProcessor;
 import org.layered.model.transformer.TransformerConfig;
 import org.layered.model.transformer.TransformerLayout;
 import org.layered.model.transformer.TransformerMemory;
-import org.layered.model.vae.RgbaVae;
 import org.layered.model.vae.VaeConfig;
 import org.layered.model.vae.VaeMemory;
 import org.layered.weights.residency.ActivationLedger;
@@ -64,6 +63,13 @@ public final class DecompositionPlanner {
      * tokenizer in the tests).
      */
     public static final int CAPTION_PROMPT_TOKENS = 220;
+
+    /**
+     * The VAE's row-strip budgets a plan chooses from, largest first: whole frames ({@code Long.MAX_VALUE}), then
+     * halving down to 16 MiB, which bounds a 1024-pixel frame's full-resolution temporaries to a few strips of rows.
+     */
+    static final long[] VAE_STRIP_BUDGETS = {Long.MAX_VALUE, 1L << 30, 512L << 20, 256L << 20, 128L << 20,
+            64L << 20, 32L << 20, 16L << 20};
 
     static final String CAPTION = "caption";
     static final String PROMPT = "prompt encoding";
@@ -304,8 +310,35 @@ public final class DecompositionPlanner {
                 && oneBatch.plan().placements().equals(twoCalls.plan().placements()) ? oneBatch : twoCalls;
     }
 
+    /**
+     * The plan with each VAE stage's row strips (see {@link #VAE_STRIP_BUDGETS}): whole frames, or the largest strip
+     * budget, with which the plan keeps the weights where the smallest strips would keep them and still fits (the
+     * smallest strips when nothing fits). Strips are exact; whole frames run faster but need the most memory.
+     */
     private static DecompositionPlan plan(ModelConfigs model, Request r, Machine machine, boolean keepTextEncoder,
             boolean batchedGuidance) {
+        long least = VAE_STRIP_BUDGETS[VAE_STRIP_BUDGETS.length - 1];
+        DecompositionPlan lean = plan(model, r, machine, keepTextEncoder, batchedGuidance, least, least);
+        long encode = largestFitting(lean, b -> plan(model, r, machine, keepTextEncoder, batchedGuidance, b, least));
+        long decode = largestFitting(lean, b -> plan(model, r, machine, keepTextEncoder, batchedGuidance, encode, b));
+        return encode == least && decode == least ? lean
+                : plan(model, r, machine, keepTextEncoder, batchedGuidance, encode, decode);
+    }
+
+    /** The first of {@link #VAE_STRIP_BUDGETS} whose plan fits with the same placements as {@code lean}'s. */
+    private static long largestFitting(DecompositionPlan lean, java.util.function.LongFunction<DecompositionPlan> with) {
+        for (int i = 0; i < VAE_STRIP_BUDGETS.length - 1; i++) {
+            MemoryPlan p = with.apply(VAE_STRIP_BUDGETS[i]).plan();
+            if (p.verdict() != MemoryPlan.Verdict.DOES_NOT_FIT && p.placements().equals(lean.plan().placements())) {
+                return VAE_STRIP_BUDGETS[i];
+            }
+        }
+        return VAE_STRIP_BUDGETS[VAE_STRIP_BUDGETS.length - 1];
+    }
+
+    /** The plan with the given strip budgets for the VAE stages ({@code Long.MAX_VALUE}: whole frames). */
+    static DecompositionPlan plan(ModelConfigs model, Request r, Machine machine, boolean keepTextEncoder,
+            boolean batchedGuidance, long encodeStrips, long decodeStrips) {
         DecomposeSettings s = r.settings();
         DType dtype = r.precision() != null ? r.precision().dtype() : machine.cuda() ? DType.BF16 : DType.F32;
         ResolutionBucket bucket = ResolutionBucket.forImage(s.resolution(), r.imageWidth(), r.imageHeight());
@@ -334,7 +367,8 @@ public final class DecompositionPlanner {
         long negTokens = !cfg ? 0 : r.negativeTokens() > 0 ? r.negativeTokens() : 6;
         PipelineMemory run = new PipelineMemory(s.layers(), bucket, promptTokens, negTokens, false, dtype,
                 model.transformer().jointAttentionDim(), batchedGuidance && cfg);
-        VaeMemory vaeMemory = new VaeMemory(model.vae(), dtype, RgbaVae.DEFAULT_STRIP_BYTES);
+        VaeMemory encodeMemory = new VaeMemory(model.vae(), dtype, encodeStrips);
+        VaeMemory decodeMemory = new VaeMemory(model.vae(), dtype, decodeStrips);
 
         List<Stage> stages = new ArrayList<>();
         List<String> early = new ArrayList<>(List.of(VAE));
@@ -368,17 +402,17 @@ public final class DecompositionPlanner {
         }
         List<String> late = with(held, TRANSFORMER);
         stages.add(new Stage(ENCODE, r.transformerLoaded() ? late : held, List.of(VAE),
-                acquired -> run.encodePeak(vaeMemory), 1, "image"));
+                acquired -> run.encodePeak(encodeMemory), 1, "image"));
         stages.add(new Stage(DENOISE, late, List.of(TRANSFORMER),
                 acquired -> run.denoisePeak(memory(model, dtype, acquired)), cfg && !batchedGuidance ? 2 : 1,
                 "step"));
         stages.add(new Stage(DECODE, late, List.of(VAE),
-                acquired -> run.decodePeak(vaeMemory), 1, "image"));
+                acquired -> run.decodePeak(decodeMemory), 1, "image"));
 
         MemoryPlanner.Budget budget = budget(machine, r.vramCap());
         MemoryPlan plan = MemoryPlanner.plan(components, stages, budget);
         return new DecompositionPlan(model, r, machine, bucket, dtype, cfg, batchedGuidance && cfg, plan,
-                keepTextEncoder, null);
+                keepTextEncoder, encodeStrips, decodeStrips, null);
     }
 
     private static int factor() {

@@ -12,6 +12,7 @@ import org.layered.engine.MemoryAccounting;
 import org.layered.engine.Ops;
 import org.layered.engine.Precision;
 import org.layered.engine.TensorScope;
+import org.layered.model.vae.VaeMemory;
 import org.layered.testing.TinyModel;
 import org.layered.weights.config.ModelIndex;
 import org.layered.weights.residency.MemoryPlan;
@@ -64,8 +65,8 @@ class MemoryPlanMeasuredTest {
         MemoryAccounting.start();
         long base = MemoryAccounting.usage(CPU).live();
         Map<String, Long> measured = new LinkedHashMap<>();
-        try (DecomposePipeline p = DecomposePipeline.open(model, CPU, Precision.FLOAT32, plan.transformerPolicy(),
-                null); TensorScope scope = TensorScope.open()) {
+        try (DecomposePipeline p = DecomposePipeline.open(model, CPU, Precision.FLOAT32, plan, null);
+             TensorScope scope = TensorScope.open()) {
             // as the plan says: both guidance branches as one batch when the doubled activations fit
             p.guidanceBatching(plan.batchedGuidance() ? GuidanceBatching.ONE_BATCH : GuidanceBatching.TWO_CALLS);
             GivenInputs given = new GivenInputs(
@@ -88,7 +89,9 @@ class MemoryPlanMeasuredTest {
         boolean ok = true;
         for (String[] s : new String[][] {{DecompositionPlanner.ENCODE, "encode image"},
                 {DecompositionPlanner.DENOISE, "denoise"}, {DecompositionPlanner.DECODE, "decode layers"}}) {
-            long predicted = plan.plan().stage(s[0]).devicePeak();
+            // the engine's accounting does not see the convolutions' workspace the plan adds to the VAE's stages
+            long predicted = plan.plan().stage(s[0]).devicePeak() - (s[0].equals(DecompositionPlanner.DENOISE) ? 0
+                    : VaeMemory.CONVOLUTION_WORKSPACE);
             long actual = measured.get(s[1]);
             double ratio = predicted / (double) actual;
             ok &= Math.abs(ratio - 1) <= 0.10;

@@ -17,15 +17,43 @@ import java.util.function.LongFunction;
  * float32 detour of reduced-precision convolutions is not modelled: the CPU runs float32).
  */
 public final class VaeMemory {
+    /**
+     * Bytes a 3x3 convolution allocates beyond its output while it runs (oneDNN's scratchpad on the CPU), which the
+     * engine's tensor accounting does not see. Measured with {@code VaeBench} (released width, float32, channels-last,
+     * whole frames and strips of 64 and 16 MiB, 640 and 1024 px): the step's peak RSS exceeds these tensors by at
+     * most 12 MiB, whatever the size of the convolution's input; 16 MiB bounds it.
+     */
+    public static final long CONVOLUTION_WORKSPACE = 16L << 20;
+
     private final VaeConfig config;
     private final DType dtype;
     private final long stripBytes;
+    private final long workspace;
+    private long largestConvolutionInput;
 
-    /** @param stripBytes the VAE's strip budget ({@link RgbaVae#DEFAULT_STRIP_BYTES} unless changed) */
+    /**
+     * @param stripBytes the VAE's strip budget ({@link RgbaVae#DEFAULT_STRIP_BYTES} unless changed,
+     *                   {@code Long.MAX_VALUE} for whole frames)
+     */
     public VaeMemory(VaeConfig config, DType dtype, long stripBytes) {
+        this(config, dtype, stripBytes, CONVOLUTION_WORKSPACE);
+    }
+
+    private VaeMemory(VaeConfig config, DType dtype, long stripBytes, long workspace) {
         this.config = config;
         this.dtype = dtype;
         this.stripBytes = stripBytes;
+        this.workspace = workspace;
+    }
+
+    /** The same model without the convolutions' workspace: the tensors the engine allocates, nothing else. */
+    public VaeMemory tensorsOnly() {
+        return new VaeMemory(config, dtype, stripBytes, 0);
+    }
+
+    /** Bytes of the largest 3x3 convolution input (one strip of it when striped) of the last replay. */
+    public long largestConvolutionInput() {
+        return largestConvolutionInput;
     }
 
     /**
@@ -67,8 +95,9 @@ public final class VaeMemory {
         l.open(); // VaeEncoder.forward
         long h = height;
         long w = width;
-        l.alloc(dtype, config.inputChannels(), h, w); // the frame laid out channels-last
-        Buf x = l.alloc(dtype, dims[0], h, w); // conv_in
+        largestConvolutionInput = 0;
+        Buf frame = l.alloc(dtype, config.inputChannels(), h, w); // the frame laid out channels-last
+        Buf x = conv(l, frame, dims[0], h, w); // conv_in
         double scale = 1.0;
         for (int i = 0; i < mult.length; i++) {
             int in = dims[i];
@@ -88,7 +117,7 @@ public final class VaeMemory {
                 long w2 = (w - 2) / 2 + 1;
                 l.open(); // pad, then stride-2 convolution
                 Buf padded = l.alloc(dtype, out, h + 1, w + 1);
-                Buf y = l.keep(l.alloc(dtype, out, h2, w2));
+                Buf y = l.keep(conv(l, padded, out, h2, w2));
                 l.free(padded);
                 l.close();
                 x = replace(l, x, y);
@@ -155,9 +184,10 @@ public final class VaeMemory {
         int[] dims = config.decoderDims();
         int stages = config.dimMult().length;
         l.open();
+        largestConvolutionInput = 0;
         l.alloc(dtype, config.zDim(), h, w); // the latents laid out channels-last
         Buf p = l.alloc(dtype, config.zDim(), h, w); // post_quant_conv
-        Buf x = l.alloc(dtype, dims[0], h, w); // conv_in
+        Buf x = conv(l, p, dims[0], h, w); // conv_in
         l.free(p);
         x = replace(l, x, mid(l, dims[0], h, w));
         int out = dims[0];
@@ -178,6 +208,18 @@ public final class VaeMemory {
         Buf o = l.keep(l.alloc(dtype, config.inputChannels(), h, w)); // its standard-layout copy
         l.close();
         return o;
+    }
+
+    /**
+     * A 3x3 convolution's output ({@code out} x {@code rows} x {@code w}) from {@code input}, with the workspace
+     * ({@link #CONVOLUTION_WORKSPACE}) live while it runs.
+     */
+    private Buf conv(ActivationLedger l, Buf input, int out, long rows, long w) {
+        largestConvolutionInput = Math.max(largestConvolutionInput, input.bytes());
+        Buf scratch = l.alloc(workspace);
+        Buf y = l.alloc(dtype, out, rows, w);
+        l.free(scratch);
+        return y;
     }
 
     /** Frees {@code old} once {@code next} exists (the blocks' {@code h.close(); h = next}). */
@@ -217,7 +259,7 @@ public final class VaeMemory {
         Buf n = channelNorm(l, in, rows, w);
         Buf a = l.alloc(dtype, in, rows, w); // SiLU
         l.free(n);
-        Buf c = l.keep(l.alloc(dtype, out, rows, w));
+        Buf c = l.keep(conv(l, a, out, rows, w));
         l.free(a);
         l.close();
         return c;
@@ -279,7 +321,7 @@ public final class VaeMemory {
         return strips(l, h, bytesPerRow, rows -> {
             l.open();
             Buf up = l.alloc(dtype, c, 2 * rows, 2 * w);
-            Buf y = l.keep(l.alloc(dtype, c / 2, 2 * rows, 2 * w));
+            Buf y = l.keep(conv(l, up, c / 2, 2 * rows, 2 * w));
             l.free(up);
             l.close();
             return y;
