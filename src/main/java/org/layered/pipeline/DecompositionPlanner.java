@@ -35,6 +35,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongFunction;
 import java.util.function.ToLongFunction;
 
 /**
@@ -326,7 +327,7 @@ public final class DecompositionPlanner {
     }
 
     /** The first of {@link #VAE_STRIP_BUDGETS} whose plan fits with the same placements as {@code lean}'s. */
-    private static long largestFitting(DecompositionPlan lean, java.util.function.LongFunction<DecompositionPlan> with) {
+    private static long largestFitting(DecompositionPlan lean, LongFunction<DecompositionPlan> with) {
         for (int i = 0; i < VAE_STRIP_BUDGETS.length - 1; i++) {
             MemoryPlan p = with.apply(VAE_STRIP_BUDGETS[i]).plan();
             if (p.verdict() != MemoryPlan.Verdict.DOES_NOT_FIT && p.placements().equals(lean.plan().placements())) {

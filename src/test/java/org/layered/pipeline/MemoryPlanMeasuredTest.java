@@ -56,7 +56,7 @@ class MemoryPlanMeasuredTest {
         }
         DecomposeSettings settings = new DecomposeSettings(2, 640, 1, 4.0, true, 7L, null, " ", DeviceSpec.CPU);
         DecompositionPlanner.Request request = DecompositionPlanner.Request.of(settings, 704, 576, true,
-                WeightFormat.BF16, MemoryMode.AUTO, null).withLoadedTransformer(true, 6, 4);
+                WeightFormat.BF16, MemoryMode.AUTO, null).withLoadedTransformer(false, 6, 4);
         DecompositionPlan plan = DecompositionPlanner.plan(
                 DecompositionPlanner.ModelConfigs.of(ModelIndex.read(model)), request,
                 new DecompositionPlanner.Machine("cpu", false, 0, 0, 64L << 30));

@@ -118,7 +118,8 @@ public final class RgbaVae implements AutoCloseable {
     /**
      * The largest full-resolution temporary allowed before a convolution stage is evaluated in row strips (exact:
      * each strip carries a one-row halo, see the package notes). Smaller saves memory at high resolutions;
-     * {@code Long.MAX_VALUE} (the default, see {@link #DEFAULT_STRIP_BYTES} for why) turns strips off.
+     * {@code Long.MAX_VALUE} turns strips off (whole frames, the fastest); default {@link #DEFAULT_STRIP_BYTES}. A
+     * pipeline that follows a memory plan sets it per stage as the plan says.
      */
     public long stripBudgetBytes() {
         return stripBudget.bytes();

@@ -12,9 +12,10 @@ import java.util.function.LongFunction;
  * {@link ActivationLedger} from the shapes alone, one frame at a time as the VAE runs them: every feature map the
  * blocks allocate (norm, SiLU, convolution, shortcut, upsampled map), freed where the code frees it, and the row
  * strips that bound the full-resolution stages ({@link RowStrips}: strips of whole rows within the strip budget,
- * each kept with its halo until the strips are joined). Kept in step with the blocks' code; the planner's tests
- * compare its peaks with the engine's measured ones. Float32 on the CPU, the compute dtype on a GPU (the CPU's
- * float32 detour of reduced-precision convolutions is not modelled: the CPU runs float32).
+ * each kept with its halo until the strips are joined), and the workspace each 3x3 convolution needs while it
+ * runs ({@link #CONVOLUTION_WORKSPACE}; {@link #tensorsOnly()} leaves it out). Kept in step with the blocks' code;
+ * the planner's tests compare its peaks with the engine's measured ones. Float32 on the CPU, the compute dtype on a
+ * GPU (the CPU's float32 detour of reduced-precision convolutions is not modelled: the CPU runs float32).
  */
 public final class VaeMemory {
     /**
