@@ -14,10 +14,7 @@ import java.util.List;
  * border get the convolution's own zero padding exactly as the whole frame would, so the result equals the
  * whole-frame computation (up to the kernels' summation order). The point is memory: the full-size temporaries
  * (normalised and activated copies, the 4x upsampled map, oneDNN's layout reorders) exist one strip at a time.
- *
- * <p>Engine caveat: the strips are joined with {@code Ops.concat}, which in the current engine keeps its inputs
- * alive (it never closes the per-element IValues of its list argument), so every striped stage leaks one feature
- * map. {@link RgbaVae} therefore leaves strips off by default.
+ * The budget comes from the memory plan ({@code VaeMemory} models both ways); whole frames are the fastest.
  */
 final class RowStrips {
     /** Shared, mutable budget: the largest temporary a strip may need, in bytes; {@code Long.MAX_VALUE} = off. */
