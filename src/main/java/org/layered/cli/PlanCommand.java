@@ -3,6 +3,7 @@ package org.layered.cli;
 import org.layered.engine.CudaDevice;
 import org.layered.engine.CudaDevices;
 import org.layered.engine.DeviceSpec;
+import org.layered.engine.Precision;
 import org.layered.pipeline.DecomposeSettings;
 import org.layered.pipeline.DecompositionPlan;
 import org.layered.pipeline.DecompositionPlanner;
@@ -45,6 +46,7 @@ final class PlanCommand implements CliCommand {
         return """
                 usage: layered plan [--model DIR|REPO] [--device cuda[:i]|cpu | --vram-gib G] [--ram-gib G]
                                     [--resolution 640|1024] [--layers N] [--weights bf16|fp8]
+                                    [--precision auto|float32|bf16]
 
                   --model DIR|REPO       a model folder, or a model in the Hugging Face / plugin cache; a model that
                                          is not downloaded is planned from the released configs its descriptor
@@ -57,6 +59,8 @@ final class PlanCommand implements CliCommand {
                   --layers N             number of layers (default 4)
                   --weights bf16|fp8     the transformer's linear weights as stored (bf16) or as float8 (default
                                          bf16)
+                  --precision P          the compute dtype, as decompose's --precision: auto (default: bf16 on a
+                                         GPU, float32 on the CPU), float32 or bf16
 
                 Plans a run as 'decompose' makes it by default (50 steps, CFG 4 with the negative prompt " ",
                 automatic caption of a square image), stage by stage: caption, prompt encoding, VAE encode,
@@ -70,7 +74,7 @@ final class PlanCommand implements CliCommand {
 
     @Override
     public Set<String> flags() {
-        return Set.of("model", "device", "vram-gib", "ram-gib", "resolution", "layers", "weights");
+        return Set.of("model", "device", "vram-gib", "ram-gib", "resolution", "layers", "weights", "precision");
     }
 
     @Override
@@ -85,13 +89,15 @@ final class PlanCommand implements CliCommand {
         } catch (IllegalArgumentException e) {
             throw new CliArgs.UsageException(e.getMessage());
         }
+        Precision precision = DecomposeCommand.precision(args);
         Long vram = gib(args, "vram-gib");
         Long ram = gib(args, "ram-gib");
         Machine machine = machine(args, vram, ram);
         ModelConfigs model = configs(args.has("model") ? args.required("model")
                 : ModelStore.defaults().defaultModel());
         DecompositionPlan plan = DecompositionPlanner.plan(model, DecompositionPlanner.Request.of(settings,
-                settings.resolution(), settings.resolution(), false, weights, MemoryMode.AUTO, vram), machine);
+                settings.resolution(), settings.resolution(), false, weights, MemoryMode.AUTO, vram)
+                .withPrecision(precision), machine);
         plan.lines().forEach(out::println);
         return 0;
     }

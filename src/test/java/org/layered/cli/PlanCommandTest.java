@@ -56,6 +56,15 @@ class PlanCommandTest {
         assertTrue(r.out().contains("device: cpu; host: 4.29 GB available"), r.out());
         assertFalse(r.out().contains("caption"), "a model without text encoder has no caption stage:\n" + r.out());
         assertTrue(r.out().strip().endsWith("verdict: fits"), r.out());
+        assertTrue(r.out().contains(", compute f32"), r.out());
+        CliRun bf16 = CliRun.of("plan", "--model", model.toString(), "--device", "cpu", "--ram-gib", "4",
+                "--precision", "bf16");
+        assertEquals(0, bf16.code(), bf16.err());
+        assertTrue(bf16.out().contains(", compute bf16"), "planned as decompose --precision bf16 runs:\n"
+                + bf16.out());
+        CliRun bad = CliRun.of("plan", "--model", model.toString(), "--precision", "half");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--precision: unknown precision 'half'"), bad.err());
     }
 
     @Test
