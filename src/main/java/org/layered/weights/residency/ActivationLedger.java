@@ -48,11 +48,7 @@ public final class ActivationLedger {
 
     /** A fresh tensor of {@code bytes} in the current scope. */
     public Buf alloc(long bytes) {
-        Buf b = new Buf(bytes);
-        frames.peek().add(b);
-        live += bytes;
-        peak = Math.max(peak, live);
-        return b;
+        return add(frames.peek(), bytes);
     }
 
     /** A fresh tensor of {@code dtype} and the given dimensions in the current scope. */
@@ -65,8 +61,12 @@ public final class ActivationLedger {
      * {@link #free freed}.
      */
     public Buf detached(long bytes) {
+        return add(frames.peekLast(), bytes);
+    }
+
+    private Buf add(List<Buf> scope, long bytes) {
         Buf b = new Buf(bytes);
-        frames.peekLast().add(b);
+        scope.add(b);
         live += bytes;
         peak = Math.max(peak, live);
         return b;
