@@ -2,15 +2,18 @@ package org.layered.build;
 
 import java.nio.file.Path;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * A dependency as Maven resolved it, read from the output of {@code maven-dependency-plugin:list} with
  * {@code outputAbsoluteArtifactFilename}: {@code groupId:artifactId:type[:classifier]:version:scope:/path/file.jar},
- * optionally followed by {@code " -- module name"}.
+ * optionally followed by {@code " -- module name"}. Maven colours that file when it colours its console (a plain
+ * {@code mvn package} in a terminal, without {@code -B}), so ANSI escape sequences are dropped first.
  */
 public record ResolvedArtifact(String groupId, String artifactId, String type, String classifier, String version,
         String scope, Path file) {
     private static final Set<String> SCOPES = Set.of("compile", "provided", "runtime", "test", "system");
+    private static final Pattern ANSI_ESCAPE = Pattern.compile("\u001B\\[[0-9;]*[A-Za-z]");
 
     /** {@code groupId:artifactId:version[:classifier]}. */
     public String coordinates() {
@@ -23,7 +26,7 @@ public record ResolvedArtifact(String groupId, String artifactId, String type, S
      * @throws IllegalArgumentException for a line that names an artifact in an unknown layout
      */
     public static ResolvedArtifact parse(String line) {
-        String s = line.strip();
+        String s = ANSI_ESCAPE.matcher(line).replaceAll("").strip();
         int module = s.indexOf(" -- module ");
         if (module >= 0) {
             s = s.substring(0, module).strip();

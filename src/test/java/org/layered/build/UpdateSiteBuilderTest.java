@@ -174,6 +174,11 @@ class UpdateSiteBuilderTest {
                 + "ai.djl.api [auto]");
         assertEquals("ai.djl:api:0.36.0", b.coordinates());
         assertEquals("C:\\m2\\api-0.36.0.jar", b.file().toString());
+        // as written when Maven colours its output (run from a terminal without -B)
+        ResolvedArtifact c = ResolvedArtifact.parse("   ai.djl.huggingface:tokenizers:jar:0.36.0:compile:/m2/tok.jar"
+                + "\u001B[36m -- module ai.djl.tokenizers\u001B[0;1m [auto]\u001B[m");
+        assertEquals("/m2/tok.jar", c.file().toString());
+        assertEquals("ai.djl.huggingface:tokenizers:0.36.0", c.coordinates());
         assertNull(ResolvedArtifact.parse("The following files have been resolved:"));
         assertNull(ResolvedArtifact.parse(""));
         assertThrows(IllegalArgumentException.class, () -> ResolvedArtifact.parse("a:b:c"));
