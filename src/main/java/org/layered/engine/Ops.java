@@ -404,6 +404,7 @@ public final class Ops {
      * @param mask null, a bool tensor (true = may attend) or an additive float tensor, broadcastable to (..., Lq, Lk)
      */
     public static Tensor attention(Tensor q, Tensor k, Tensor v, Tensor mask) {
+        OpFlops.add(OpFlops.attention(q, k, v));
         if (mask == null) {
             return call("sdpa", q.dtype(), iv(q), iv(k), iv(v));
         }
@@ -465,6 +466,7 @@ public final class Ops {
 
     /** {@code x W^T + b} with the weight in PyTorch's [out, in] layout; {@code bias} may be null. */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        OpFlops.add(OpFlops.linear(x, weight));
         return bias == null ? call("linear", x.dtype(), iv(x), iv(weight))
                 : call("linear_bias", x.dtype(), iv(x), iv(weight), iv(bias));
     }
@@ -474,6 +476,7 @@ public final class Ops {
      * linear layer's output, so the new stream is the only fresh tensor.
      */
     public static Tensor linearGatedResidual(Tensor x, Tensor gate, Tensor a, Tensor weight, Tensor bias) {
+        OpFlops.add(OpFlops.linear(a, weight));
         return call("linear_gated_residual", x.dtype(), iv(x), iv(gate), iv(a), iv(weight), iv(bias));
     }
 
@@ -482,6 +485,7 @@ public final class Ops {
      * layer as the only fresh tensor (the second layer is {@link #linearGatedResidual}).
      */
     public static Tensor linearGeluTanh(Tensor a, Tensor weight, Tensor bias) {
+        OpFlops.add(OpFlops.linear(a, weight));
         return call("linear_gelu_tanh", a.dtype(), iv(a), iv(weight), iv(bias));
     }
 
@@ -492,6 +496,7 @@ public final class Ops {
      */
     public static Tensor jointHeads(Tensor first, Tensor second, Tensor w1, Tensor b1, Tensor w2, Tensor b2,
             int heads) {
+        OpFlops.add(OpFlops.linear(first, w1) + OpFlops.linear(second, w2));
         return call("joint_heads", first.dtype(), iv(first), iv(second), iv(w1), iv(b1), iv(w2), iv(b2), IValue.from((long) heads));
     }
 
@@ -517,6 +522,7 @@ public final class Ops {
      */
     public static Tensor jointQk(Tensor first, Tensor second, Tensor w1, Tensor b1, Tensor w2, Tensor b2,
             Tensor norm1, Tensor norm2, Tensor rope1, Tensor rope2, int heads, double eps) {
+        OpFlops.add(OpFlops.linear(first, w1) + OpFlops.linear(second, w2));
         return call("joint_qk", first.dtype(), iv(first), iv(second), iv(w1), iv(b1), iv(w2), iv(b2), iv(norm1), iv(norm2),
                 iv(rope1), iv(rope2), IValue.from((long) heads), IValue.from(eps));
     }
@@ -536,8 +542,10 @@ public final class Ops {
                 return s.keep(cast(y, x.dtype()));
             }
         }
-        return call("conv2d", x.dtype(), iv(x), iv(weight), iv(bias), IValue.listFrom(stride, stride),
+        Tensor y = call("conv2d", x.dtype(), iv(x), iv(weight), iv(bias), IValue.listFrom(stride, stride),
                 IValue.listFrom(padding, padding));
+        OpFlops.add(OpFlops.convolution(weight, y));
+        return y;
     }
 
     /** Exact (erf) GELU. */

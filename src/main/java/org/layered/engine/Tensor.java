@@ -241,7 +241,9 @@ public final class Tensor implements AutoCloseable {
 
     /** Matrix product with torch.matmul broadcasting. */
     public Tensor matmul(Tensor o) {
-        return wrap(nd().matMul(o.nd()), unnamed(this, o));
+        Tensor y = wrap(nd().matMul(o.nd()), unnamed(this, o));
+        OpFlops.add(OpFlops.matmul(this, y));
+        return y;
     }
 
     // ---- reductions ---------------------------------------------------------------------------------------------

@@ -101,11 +101,9 @@ final class DoubleStreamBlock {
         Tensor in = normModulate(x, mod[3], mod[4], prof);
         Tensor w1 = w.get(name + ".net.0.proj.weight");
         Tensor w2 = w.get(name + ".net.2.weight");
-        Tensor hidden = prof.fusedLinear(1, OpProfile.linearFlops(in, w1),
-                () -> Ops.linearGeluTanh(in, w1, w.get(name + ".net.0.proj.bias")));
+        Tensor hidden = prof.fusedLinear(1, () -> Ops.linearGeluTanh(in, w1, w.get(name + ".net.0.proj.bias")));
         in.close();
-        Tensor out = prof.fusedLinear(1, OpProfile.linearFlops(hidden, w2),
-                () -> Ops.linearGatedResidual(x, mod[5], hidden, w2, w.get(name + ".net.2.bias")));
+        Tensor out = prof.fusedLinear(1, () -> Ops.linearGatedResidual(x, mod[5], hidden, w2, w.get(name + ".net.2.bias")));
         hidden.close();
         return out;
     }

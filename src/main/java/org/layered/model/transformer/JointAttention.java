@@ -44,9 +44,8 @@ final class JointAttention {
                 rope, heads, prof);
         Tensor k = normedRotated(w, "attn.add_k_proj", "attn.norm_added_k", "attn.to_k", "attn.norm_k", txt, img,
                 rope, heads, prof);
-        Tensor v = prof.fusedLinear(2, flops(w, "attn.add_v_proj", "attn.to_v", txt, img),
-                () -> Ops.jointHeads(txt, img, w.get("attn.add_v_proj.weight"), w.get("attn.add_v_proj.bias"),
-                        w.get("attn.to_v.weight"), w.get("attn.to_v.bias"), heads));
+        Tensor v = prof.fusedLinear(2, () -> Ops.jointHeads(txt, img, w.get("attn.add_v_proj.weight"),
+                w.get("attn.add_v_proj.bias"), w.get("attn.to_v.weight"), w.get("attn.to_v.bias"), heads));
         Tensor att = prof.attention(q, k, v, mask);
         q.close();
         k.close();
@@ -75,21 +74,15 @@ final class JointAttention {
 
     private static Tensor gatedLinear(GroupWeights w, String name, Tensor x, Tensor gate, Tensor a, OpProfile prof) {
         Tensor weight = w.get(name + ".weight");
-        return prof.fusedLinear(1, OpProfile.linearFlops(a, weight),
-                () -> Ops.linearGatedResidual(x, gate, a, weight, w.get(name + ".bias")));
+        return prof.fusedLinear(1, () -> Ops.linearGatedResidual(x, gate, a, weight, w.get(name + ".bias")));
     }
 
     /** q or k over the joint sequence (B, H, L + S, hd): both streams projected, RMS-normed per head and rotated. */
     private static Tensor normedRotated(GroupWeights w, String textProj, String textNorm, String imageProj,
             String imageNorm, Tensor txt, Tensor img, RopeFactors rope, int heads, OpProfile prof) {
-        return prof.fusedLinear(2, flops(w, textProj, imageProj, txt, img),
-                () -> Ops.jointQk(txt, img, w.get(textProj + ".weight"), w.get(textProj + ".bias"),
-                        w.get(imageProj + ".weight"), w.get(imageProj + ".bias"), w.get(textNorm + ".weight"),
-                        w.get(imageNorm + ".weight"), rope.text(), rope.image(), heads, TransformerConfig.EPS));
-    }
-
-    private static double flops(GroupWeights w, String textProj, String imageProj, Tensor txt, Tensor img) {
-        return OpProfile.linearFlops(txt, w.get(textProj + ".weight"))
-                + OpProfile.linearFlops(img, w.get(imageProj + ".weight"));
+        return prof.fusedLinear(2, () -> Ops.jointQk(txt, img, w.get(textProj + ".weight"),
+                w.get(textProj + ".bias"), w.get(imageProj + ".weight"), w.get(imageProj + ".bias"),
+                w.get(textNorm + ".weight"), w.get(imageNorm + ".weight"), rope.text(), rope.image(), heads,
+                TransformerConfig.EPS));
     }
 }

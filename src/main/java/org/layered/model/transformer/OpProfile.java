@@ -1,11 +1,12 @@
 package org.layered.model.transformer;
 
+import org.layered.engine.OpFlops;
 import org.layered.engine.Ops;
 import org.layered.engine.Tensor;
 
 /**
  * Routes the transformer's matmul-class ops (linear layers, alone or fused with their epilogues, and fused attention)
- * and, when enabled, accumulates their wall time and FLOPs, so that a benchmark can tell matmul/attention time from
+ * and, when enabled, accumulates their wall time and FLOPs (as the engine counts them, {@link OpFlops}), so that a benchmark can tell matmul/attention time from
  * everything else (norms, modulation, copies, Java). A fused op's epilogue (bias, per-head norm and RoPE, GELU, gated
  * residual) is timed with its linear layers. Times are exact on the CPU, where ops are synchronous; on CUDA they would
  * only count kernel launches. Not thread-safe: one profile per forward at a time.
@@ -62,34 +63,27 @@ public final class OpProfile {
         if (!enabled) {
             return Ops.linear(x, weight, bias);
         }
+        double f0 = OpFlops.ofThisThread();
         long t0 = System.nanoTime();
         Tensor y = Ops.linear(x, weight, bias);
         linearNanos += System.nanoTime() - t0;
         linearCalls++;
-        linearFlops += linearFlops(x, weight);
+        linearFlops += OpFlops.ofThisThread() - f0;
         return y;
     }
 
-    /**
-     * A fused op made of {@code layers} linear layers and their epilogue, doing {@code flops} of matmul work (see
-     * {@link #linearFlops}); counted as linear layers.
-     */
-    public Tensor fusedLinear(int layers, double flops, java.util.function.Supplier<Tensor> body) {
+    /** A fused op made of {@code layers} linear layers and their epilogue; counted as linear layers. */
+    public Tensor fusedLinear(int layers, java.util.function.Supplier<Tensor> body) {
         if (!enabled) {
             return body.get();
         }
+        double f0 = OpFlops.ofThisThread();
         long t0 = System.nanoTime();
         Tensor y = body.get();
         linearNanos += System.nanoTime() - t0;
         linearCalls += layers;
-        linearFlops += flops;
+        linearFlops += OpFlops.ofThisThread() - f0;
         return y;
-    }
-
-    /** Multiply-add FLOPs of a linear layer with {@code weight} [out, in] applied to every row of {@code x}. */
-    public static double linearFlops(Tensor x, Tensor weight) {
-        double rows = x.numel() / (double) x.size(-1);
-        return 2.0 * rows * weight.size(0) * weight.size(1);
     }
 
     /** Fused SDPA on (B, H, T, d). */
@@ -97,13 +91,12 @@ public final class OpProfile {
         if (!enabled) {
             return Ops.attention(q, k, v, mask);
         }
+        double f0 = OpFlops.ofThisThread();
         long t0 = System.nanoTime();
         Tensor y = Ops.attention(q, k, v, mask);
         attentionNanos += System.nanoTime() - t0;
         attentionCalls++;
-        double bh = q.numel() / (double) (q.size(-2) * q.size(-1));
-        // q k^T and p v: 2 * Tq * Tk * d multiply-adds each
-        attentionFlops += 4.0 * bh * q.size(-2) * k.size(-2) * q.size(-1);
+        attentionFlops += OpFlops.ofThisThread() - f0;
         return y;
     }
 
