@@ -30,16 +30,19 @@ public record MatmulThroughput(int size, Precision precision, double bestFlopsPe
             }
             Tensor x = Ops.as(Ops.fromFloats(a, new long[] {n, n}, device), p.dtype());
             Tensor y = Ops.as(Ops.fromFloats(b, new long[] {n, n}, device), p.dtype());
+            // one product buffer for every run: a fresh result each time would time its page faults too, which
+            // cost as much as the arithmetic on some machines and vary with the C library's heap state
+            Tensor product = Ops.zeros(new long[] {n, n}, p.dtype(), device);
             for (int i = 0; i < warmups; i++) {
                 try (TensorScope w = TensorScope.open()) {
-                    finish(x.matmul(y));
+                    finish(Ops.matmulInto(x, y, product));
                 }
             }
             double[] times = new double[runs];
             for (int i = 0; i < runs; i++) {
                 try (TensorScope w = TensorScope.open()) {
                     long t0 = System.nanoTime();
-                    finish(x.matmul(y));
+                    finish(Ops.matmulInto(x, y, product));
                     times[i] = (System.nanoTime() - t0) / 1e9;
                 }
             }

@@ -464,6 +464,15 @@ public final class Ops {
         return call("group_norm", x.dtype(), iv(x), IValue.from((long) groups), iv(weight), iv(bias), IValue.from(eps));
     }
 
+    /**
+     * {@code a @ b} written into {@code out} (same shape and dtype as the product): no fresh memory, so a benchmark
+     * times the arithmetic, not the page faults of a new result. Returns a handle on {@code out}.
+     */
+    static Tensor matmulInto(Tensor a, Tensor b, Tensor out) {
+        OpFlops.add(OpFlops.matmul(a, out));
+        return call("matmul_into", out.dtype(), iv(a), iv(b), iv(out));
+    }
+
     /** {@code x W^T + b} with the weight in PyTorch's [out, in] layout; {@code bias} may be null. */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
         OpFlops.add(OpFlops.linear(x, weight));

@@ -58,6 +58,8 @@ public final class Bf16GuardProbe {
             run("clamp", () -> b.clamp(-1, 1));
             run("maximum", () -> b.maximum(b2));
             run("matmul", () -> b.matmul(w.transpose(0, 1)));
+            run("matmulInto", () -> Ops.matmulInto(b, w.transpose(0, 1),
+                    Ops.zeros(new long[] {2, 2}, DType.BF16, cpu)));
             run("sum", () -> b.sum(new int[] {1}, true));
             run("mean", () -> b.mean(new int[] {1}, false));
             run("max", () -> b.max(new int[] {1}, true));

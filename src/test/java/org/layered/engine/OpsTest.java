@@ -46,6 +46,19 @@ class OpsTest {
     }
 
     @Test
+    void matmulIntoWritesTheProductIntoTheGivenBuffer() {
+        try (TensorScope s = TensorScope.open()) {
+            Random r = new Random(3);
+            Tensor a = randn(r, 5, 7);
+            Tensor b = randn(r, 7, 4);
+            Tensor out = Ops.zeros(new long[] {5, 4}, DType.F32, CPU);
+            Tensor handle = Ops.matmulInto(a, b, out);
+            assertEquals(0.0, maxDiff(out, a.matmul(b)), 1e-6);
+            assertEquals(0.0, maxDiff(handle, out));
+        }
+    }
+
+    @Test
     void fusedAttentionMatchesComposedWithoutMask() {
         try (TensorScope s = TensorScope.open()) {
             Random r = new Random(1);
