@@ -85,9 +85,9 @@ public final class TransformerBench {
     /** Runs the benchmark and prints its report. */
     public static void run(int layers, int grid, int text, int blocks, Precision precision, Path scratch,
             PrintStream out) throws IOException {
-        out.printf(Locale.ROOT, "libtorch %s, %d CPU cores visible to the JVM, %s, load average %s%n",
+        out.printf(Locale.ROOT, "libtorch %s, %d CPU cores visible to the JVM, %s, %s, load average %s%n",
                 TorchEngine.get().version(), Runtime.getRuntime().availableProcessors(),
-                CpuFeatures.current().describe(), loadAverage());
+                CpuFeatures.current().describe(), TorchEngine.get().linearKernelNote(), loadAverage());
         double[] matmul = matmulGflops(precision, out);
         double matmulGflops = matmul[0];
 

@@ -6,16 +6,19 @@ import java.nio.file.Path;
 import java.util.Set;
 
 /**
- * What this machine's CPU offers for bf16 compute, from the {@code flags} line of Linux's {@code /proc/cpuinfo}:
- * AVX512-BF16 (bf16 dot products, e.g. AMD Zen 4, Intel Cooper Lake) and AMX-BF16 (tile matrix units, Intel
- * Sapphire Rapids and later). With either, libtorch's oneDNN runs bf16 matmuls natively, several times faster than
- * float32; without, bf16 is emulated and slower than float32.
+ * What this machine's CPU offers for matrix products, from the {@code vendor_id} and {@code flags} lines of Linux's
+ * {@code /proc/cpuinfo}: AVX512-BF16 (bf16 dot products, e.g. AMD Zen 4, Intel Cooper Lake) and AMX-BF16 (tile
+ * matrix units, Intel Sapphire Rapids and later) — with either, libtorch's oneDNN runs bf16 matmuls natively,
+ * several times faster than float32; without, bf16 is emulated and slower than float32 — and whether an AMD CPU has
+ * AVX-512, where MKL (libtorch's float32 BLAS) runs its AVX2 kernels and oneDNN is faster ({@link LinearKernel}).
  *
  * @param known      whether the flags could be read (Linux)
+ * @param amd        the vendor is AMD ({@code AuthenticAMD})
+ * @param avx512f    the CPU has AVX-512 (foundation)
  * @param avx512Bf16 the CPU has AVX512-BF16
  * @param amxBf16    the CPU has AMX-BF16
  */
-public record CpuFeatures(boolean known, boolean avx512Bf16, boolean amxBf16) {
+public record CpuFeatures(boolean known, boolean amd, boolean avx512f, boolean avx512Bf16, boolean amxBf16) {
     private static volatile CpuFeatures current;
 
     /** This machine's features (read once). */
@@ -34,18 +37,26 @@ public record CpuFeatures(boolean known, boolean avx512Bf16, boolean amxBf16) {
         return c;
     }
 
-    /** The features named by the first {@code flags} line of a {@code /proc/cpuinfo} text (null: unknown). */
+    /**
+     * The features named by the first {@code vendor_id} and {@code flags} lines of a {@code /proc/cpuinfo} text
+     * (null: unknown).
+     */
     static CpuFeatures parse(String cpuinfo) {
         if (cpuinfo != null) {
+            boolean amd = false;
             for (String line : cpuinfo.split("\n")) {
                 int colon = line.indexOf(':');
-                if (colon > 0 && line.substring(0, colon).strip().equals("flags")) {
+                String key = colon > 0 ? line.substring(0, colon).strip() : "";
+                if (key.equals("vendor_id")) {
+                    amd = line.substring(colon + 1).strip().equals("AuthenticAMD");
+                } else if (key.equals("flags")) {
                     Set<String> flags = Set.of(line.substring(colon + 1).strip().split("\\s+"));
-                    return new CpuFeatures(true, flags.contains("avx512_bf16"), flags.contains("amx_bf16"));
+                    return new CpuFeatures(true, amd, flags.contains("avx512f"), flags.contains("avx512_bf16"),
+                            flags.contains("amx_bf16"));
                 }
             }
         }
-        return new CpuFeatures(false, false, false);
+        return new CpuFeatures(false, false, false, false, false);
     }
 
     /** Whether bf16 matmuls run natively (AVX512-BF16 or AMX-BF16). */

@@ -17,9 +17,11 @@ import java.nio.charset.StandardCharsets;
 /**
  * The TorchScript op library: the ops DJL lacks (fused attention, group norm, ...) and every op that would abort
  * the JVM if DJL saw a bf16 dtype. Its source text is {@code ops.torchscript}; the archive is built in memory at
- * start-up by {@link TorchScriptArchive} and compiled by libtorch.
+ * start-up by {@link TorchScriptArchive} and compiled by libtorch. Every linear layer in it goes through two methods,
+ * {@code _mm} and {@code _mm_into}; the {@link LinearKernel#ONEDNN} variant of the library is the same source with
+ * those two computed by oneDNN.
  */
-final class OpLibrary {
+final class OpLibrary implements AutoCloseable {
     static final String RESOURCE = "/org/layered/engine/torchscript/ops.torchscript";
 
     private final PtNDManager manager;
@@ -30,7 +32,17 @@ final class OpLibrary {
         this.module = module;
     }
 
+    private static final String MM = "    return torch.linear(x, w, b)\n";
+    private static final String MM_INTO = "    torch.linear(x, w, b, out=out)\n";
+    private static final String ONEDNN_MM = "ops.mkldnn._linear_pointwise(x, w, b, \"none\", "
+            + "annotate(List[Optional[number]], []), \"\")";
+
     static OpLibrary load() throws IOException {
+        return load(LinearKernel.DEFAULT);
+    }
+
+    /** The library whose linear layers {@code kernel} computes. */
+    static OpLibrary load(LinearKernel kernel) throws IOException {
         String source;
         try (InputStream in = OpLibrary.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
@@ -38,10 +50,20 @@ final class OpLibrary {
             }
             source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
-        byte[] archive = TorchScriptArchive.build(source);
+        byte[] archive = TorchScriptArchive.build(kernel == LinearKernel.ONEDNN ? oneDnnVariant(source) : source);
         PtNDManager manager = (PtNDManager) NDManager.newBaseManager();
         PtSymbolBlock block = JniUtils.loadModule(manager, new ByteArrayInputStream(archive), false, false);
         return new OpLibrary(manager, block);
+    }
+
+    /** {@code source} with {@code _mm} and {@code _mm_into} computed by oneDNN. */
+    static String oneDnnVariant(String source) {
+        if (source.indexOf(MM) < 0 || source.indexOf(MM) != source.lastIndexOf(MM) || source.indexOf(MM_INTO) < 0
+                || source.indexOf(MM_INTO) != source.lastIndexOf(MM_INTO)) {
+            throw new IllegalStateException("the op library's _mm/_mm_into bodies changed; update OpLibrary");
+        }
+        return source.replace(MM, "    return " + ONEDNN_MM + "\n")
+                .replace(MM_INTO, "    torch.copy_(out, " + ONEDNN_MM + ")\n");
     }
 
     /**
@@ -83,5 +105,12 @@ final class OpLibrary {
 
     PtNDManager manager() {
         return manager;
+    }
+
+    /** Frees the compiled module (the engine's libraries live as long as the process; tests load their own). */
+    @Override
+    public void close() {
+        module.close();
+        manager.close();
     }
 }

@@ -34,6 +34,18 @@ public final class Ops {
         return Tensor.wrap(lib().tensor(scopeManager(), method, args), out);
     }
 
+    /**
+     * Calls a linear-layer method on the library that computes {@code rows} rows of {@code x} (oneDNN's variant or
+     * the default, {@link LinearKernel}).
+     */
+    private static Tensor callLinear(Tensor x, long rows, String method, IValue... args) {
+        return Tensor.wrap(TorchEngine.get().opsForLinear(x, rows).tensor(scopeManager(), method, args), x.dtype());
+    }
+
+    private static long rows(Tensor x) {
+        return x.numel() / Math.max(1, x.size(-1));
+    }
+
     private static IValue iv(Tensor t) {
         return IValue.from(t.nd());
     }
@@ -476,8 +488,8 @@ public final class Ops {
     /** {@code x W^T + b} with the weight in PyTorch's [out, in] layout; {@code bias} may be null. */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
         OpFlops.add(OpFlops.linear(x, weight));
-        return bias == null ? call("linear", x.dtype(), iv(x), iv(weight))
-                : call("linear_bias", x.dtype(), iv(x), iv(weight), iv(bias));
+        return bias == null ? callLinear(x, rows(x), "linear", iv(x), iv(weight))
+                : callLinear(x, rows(x), "linear_bias", iv(x), iv(weight), iv(bias));
     }
 
     /**
@@ -486,7 +498,7 @@ public final class Ops {
      */
     public static Tensor linearGatedResidual(Tensor x, Tensor gate, Tensor a, Tensor weight, Tensor bias) {
         OpFlops.add(OpFlops.linear(a, weight));
-        return call("linear_gated_residual", x.dtype(), iv(x), iv(gate), iv(a), iv(weight), iv(bias));
+        return callLinear(a, rows(a), "linear_gated_residual", iv(x), iv(gate), iv(a), iv(weight), iv(bias));
     }
 
     /**
@@ -495,7 +507,7 @@ public final class Ops {
      */
     public static Tensor linearGeluTanh(Tensor a, Tensor weight, Tensor bias) {
         OpFlops.add(OpFlops.linear(a, weight));
-        return call("linear_gelu_tanh", a.dtype(), iv(a), iv(weight), iv(bias));
+        return callLinear(a, rows(a), "linear_gelu_tanh", iv(a), iv(weight), iv(bias));
     }
 
     /**
@@ -506,7 +518,8 @@ public final class Ops {
     public static Tensor jointHeads(Tensor first, Tensor second, Tensor w1, Tensor b1, Tensor w2, Tensor b2,
             int heads) {
         OpFlops.add(OpFlops.linear(first, w1) + OpFlops.linear(second, w2));
-        return call("joint_heads", first.dtype(), iv(first), iv(second), iv(w1), iv(b1), iv(w2), iv(b2), IValue.from((long) heads));
+        return callLinear(first, rows(first) + rows(second), "joint_heads", iv(first), iv(second), iv(w1), iv(b1),
+                iv(w2), iv(b2), IValue.from((long) heads));
     }
 
     /**
@@ -532,8 +545,9 @@ public final class Ops {
     public static Tensor jointQk(Tensor first, Tensor second, Tensor w1, Tensor b1, Tensor w2, Tensor b2,
             Tensor norm1, Tensor norm2, Tensor rope1, Tensor rope2, int heads, double eps) {
         OpFlops.add(OpFlops.linear(first, w1) + OpFlops.linear(second, w2));
-        return call("joint_qk", first.dtype(), iv(first), iv(second), iv(w1), iv(b1), iv(w2), iv(b2), iv(norm1), iv(norm2),
-                iv(rope1), iv(rope2), IValue.from((long) heads), IValue.from(eps));
+        return callLinear(first, rows(first) + rows(second), "joint_qk", iv(first), iv(second), iv(w1), iv(b1),
+                iv(w2), iv(b2), iv(norm1), iv(norm2), iv(rope1), iv(rope2), IValue.from((long) heads),
+                IValue.from(eps));
     }
 
     /**

@@ -28,6 +28,8 @@ public final class TorchEngine {
     private final EngineSelection selection;
     private final Engine engine;
     private final OpLibrary ops;
+    private final OpLibrary oneDnnOps; // null unless oneDNN computes the CPU's float32 linear layers
+    private final String linearKernelNote;
     private final Path loadedFrom;
     private final boolean cuda;
     private final Map<String, MatmulThroughput> throughput = new ConcurrentHashMap<>();
@@ -53,6 +55,23 @@ public final class TorchEngine {
             throw new IllegalStateException("the TorchScript op library does not compile on libtorch "
                     + engine.getVersion() + ": " + ex.getMessage(), ex);
         }
+        CpuFeatures cpu = CpuFeatures.current();
+        LinearKernel kernel = LinearKernel.choose(cpu, System.getProperty(LinearKernel.PROPERTY));
+        OpLibrary oneDnn = null;
+        String note = "float32 linear layers on the CPU: " + kernel.label();
+        if (kernel == LinearKernel.ONEDNN) {
+            try {
+                oneDnn = withOurLoader(() -> OpLibrary.load(LinearKernel.ONEDNN));
+                note += System.getProperty(LinearKernel.PROPERTY) != null ? " (" + LinearKernel.PROPERTY + ")"
+                        : " (an AMD CPU with AVX-512, where MKL runs AVX2 kernels)";
+            } catch (RuntimeException ex) {
+                // a libtorch built without oneDNN: the default library computes them, as everywhere else
+                note = "float32 linear layers on the CPU: " + LinearKernel.DEFAULT.label() + " (oneDNN's variant of "
+                        + "the op library does not compile on this libtorch: " + ex.getMessage() + ")";
+            }
+        }
+        this.oneDnnOps = oneDnn;
+        this.linearKernelNote = note;
     }
 
     /** Starts the engine on first use (a few seconds the very first time: native libraries are extracted). */
@@ -160,6 +179,16 @@ public final class TorchEngine {
 
     OpLibrary ops() {
         return ops;
+    }
+
+    /** The op library that computes a linear layer over {@code rows} rows of {@code x} ({@link LinearKernel}). */
+    OpLibrary opsForLinear(Tensor x, long rows) {
+        return oneDnnOps != null && LinearKernel.ONEDNN.computes(x, rows) ? oneDnnOps : ops;
+    }
+
+    /** Which library computes float32 linear layers on the CPU, and why, e.g. for a benchmark's header. */
+    public String linearKernelNote() {
+        return linearKernelNote;
     }
 
     /**

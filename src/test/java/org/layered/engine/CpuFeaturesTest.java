@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CpuFeaturesTest {
     private static final String ZEN4 = """
             processor\t: 0
+            vendor_id\t: AuthenticAMD
             model name\t: AMD EPYC 9R14
             flags\t\t: fpu vme fma avx avx2 avx512f avx512bw avx512vl avx512_bf16 avx512_vnni
             bugs\t\t: sysret_ss_attrs
@@ -24,10 +25,13 @@ class CpuFeaturesTest {
         CpuFeatures zen4 = CpuFeatures.parse(ZEN4);
         assertTrue(zen4.known() && zen4.avx512Bf16() && !zen4.amxBf16() && zen4.nativeBf16());
         assertEquals("native bf16 (AVX512-BF16)", zen4.describe());
-        CpuFeatures spr = CpuFeatures.parse("flags : avx512f avx512_bf16 amx_bf16 amx_tile amx_int8\n");
+        assertTrue(zen4.amd() && zen4.avx512f());
+        CpuFeatures spr = CpuFeatures.parse("vendor_id : GenuineIntel\nflags : avx512f avx512_bf16 amx_bf16 amx_tile"
+                + " amx_int8\n");
         assertEquals("native bf16 (AVX512-BF16, AMX-BF16)", spr.describe());
+        assertTrue(!spr.amd() && spr.avx512f());
         CpuFeatures old = CpuFeatures.parse("flags : fpu sse sse2 avx avx2 fma\n");
-        assertFalse(old.nativeBf16());
+        assertFalse(old.nativeBf16() || old.avx512f());
         assertEquals("no native bf16 (neither AVX512-BF16 nor AMX-BF16)", old.describe());
         CpuFeatures none = CpuFeatures.parse(null);
         assertFalse(none.known() || none.nativeBf16());
