@@ -3,13 +3,18 @@ package org.layered.bench;
 import org.layered.engine.Cancellation;
 import org.layered.engine.ComputeDevice;
 import org.layered.engine.DeviceSpec;
+import org.layered.engine.MatmulThroughput;
 import org.layered.engine.Ops;
 import org.layered.engine.Precision;
 import org.layered.engine.Tensor;
 import org.layered.engine.TensorScope;
+import org.layered.engine.TorchEngine;
 import org.layered.image.RgbaImage;
 import org.layered.image.TestPattern;
 import org.layered.layers.LayerDifference;
+import org.layered.model.transformer.ForwardObserver;
+import org.layered.model.transformer.FrameShape;
+import org.layered.model.transformer.OpProfile;
 import org.layered.model.transformer.QwenImageTransformer;
 import org.layered.model.transformer.TransformerConfig;
 import org.layered.model.vae.VaeConfig;
@@ -44,7 +49,10 @@ import java.util.Map;
  * minus the transformer forwards (one forward timed separately on the same shapes, times the forward count). Each
  * model runs twice in each way of computing CFG's two predictions ({@link GuidanceBatching}: two transformer calls
  * per step, or one call on a batch of two), interleaved, and the largest 8-bit difference between their layers is
- * printed. In a precision other than float32 the same run in float32 follows: the denoising time ratio and the
+ * printed. Each stage's matmul-class work ({@link StageWork}) is printed with its rate as a share of the 1024^3 matmul
+ * rate measured in the same process, and the run's time is set against its floor: all of its work at that rate, the
+ * transformer's attention at the rate libtorch's fused attention reaches in the forward timed alone (the kernel
+ * upstream uses too; no op in reach computes it faster). In a precision other than float32 the same run in float32 follows: the denoising time ratio and the
  * 8-bit difference of the layers (the error of the reduced precision).
  */
 public final class PipelineBench {
@@ -90,8 +98,8 @@ public final class PipelineBench {
     public static void run(Path scratch, Precision precision, PrintStream out) throws IOException {
         Sizes tiny = tiny();
         Sizes larger = larger();
-        out.printf(Locale.ROOT, "704x576 RGBA, %d layers, %d steps, CFG 4 normalised, CPU %s; load %s%n",
-                LAYERS, STEPS, precision.key(), loadAverage());
+        out.printf(Locale.ROOT, "704x576 RGBA, %d layers, %d steps, CFG 4 normalised, CPU %s (%s); load %s%n",
+                LAYERS, STEPS, precision.key(), TorchEngine.get().linearKernelNote(), loadAverage());
         for (Sizes s : new Sizes[] {tiny, larger}) {
             Path dir = Files.createTempDirectory(scratch, "pipeline-bench");
             build(s, dir);
@@ -144,7 +152,8 @@ public final class PipelineBench {
             GivenInputs given = new GivenInputs(
                     new TextConditioning(Ops.seededNormal(1, new long[] {1, 6, text}, cpu), null),
                     new TextConditioning(Ops.seededNormal(2, new long[] {1, 4, text}, cpu), null), null);
-            double forward = oneForward(dir, s.transformer(), bucket, text, precision);
+            MatmulThroughput matmul = MatmulThroughput.measure(cpu, precision, 1024, 2, 5);
+            ForwardTiming forward = oneForward(dir, s.transformer(), bucket, text, precision);
             // the two ways of computing CFG's two predictions, interleaved
             Map<GuidanceBatching, Decomposition> last = new EnumMap<>(GuidanceBatching.class);
             for (int round = 1; round <= ROUNDS; round++) {
@@ -152,8 +161,10 @@ public final class PipelineBench {
                     p.guidanceBatching(mode);
                     long created = Tensor.createdCount();
                     long t0 = System.nanoTime();
-                    Decomposition d = p.run(image, settings, given, ProgressListener.NONE, new Cancellation());
+                    StageWork work = new StageWork();
+                    Decomposition d = p.run(image, settings, given, work, new Cancellation());
                     double total = (System.nanoTime() - t0) / 1e9;
+                    work.finish();
                     long tensors = Tensor.createdCount() - created;
                     last.put(mode, d);
                     Map<String, Double> st = d.seconds();
@@ -163,10 +174,11 @@ public final class PipelineBench {
                     if (mode == GuidanceBatching.TWO_CALLS) {
                         int forwards = STEPS * (d.cfgActive() ? 2 : 1);
                         double model = st.getOrDefault("encode image", 0.0) + st.getOrDefault("decode layers", 0.0)
-                                + forwards * forward;
+                                + forwards * forward.seconds();
                         out.printf(Locale.ROOT, "    %d transformer forwards of %.2f s (timed alone); outside the "
-                                + "model's tensor work: %.1f %% (%.2f s)%n", forwards, forward,
+                                + "model's tensor work: %.1f %% (%.2f s)%n", forwards, forward.seconds(),
                                 100 * Math.max(0, total - model) / total, Math.max(0, total - model));
+                        printFloor(work, forwards, forward, matmul, total, out);
                     }
                 }
             }
@@ -210,22 +222,52 @@ public final class PipelineBench {
         return LayerDifference.of(a.stack().layers(), b.stack().layers());
     }
 
-    /** One transformer forward on the run's shapes (after a warm-up), in seconds. */
-    private static double oneForward(Path dir, TransformerConfig c, ResolutionBucket b, int text, Precision precision)
-            throws IOException {
+    /**
+     * The run's matmul-class work per stage and its floor: all of it at the matmul rate, except the transformer's
+     * attention at the rate the fused attention kernel reaches (attention FLOPs from the forward timed alone).
+     */
+    private static void printFloor(StageWork work, int forwards, ForwardTiming forward, MatmulThroughput matmul,
+            double total, PrintStream out) {
+        double rate = matmul.bestFlopsPerSec();
+        double attention = forwards * forward.attentionFlops();
+        double floor = (work.totalFlops() - attention) / rate + attention / forward.attentionRate();
+        out.printf(Locale.ROOT, "    work: %s; %.0f GFLOP in all, %.0f %% of it the transformer's attention (%.0f "
+                + "GFLOP/s in the forward timed alone, %.0f %% of the matmul rate); matmul %.0f GFLOP/s (best 1024^3, "
+                + "this process)%n", work.describe(rate), work.totalFlops() / 1e9, 100 * attention / work.totalFlops(),
+                forward.attentionRate() / 1e9, 100 * forward.attentionRate() / rate, rate / 1e9);
+        out.printf(Locale.ROOT, "    floor (that work at those rates): %.2f s; this run took %.2fx the floor%n", floor,
+                total / floor);
+    }
+
+    /** One forward timed alone: its seconds and its attention's FLOPs and seconds. */
+    private record ForwardTiming(double seconds, double attentionFlops, double attentionSeconds) {
+        double attentionRate() {
+            return attentionFlops / attentionSeconds;
+        }
+    }
+
+    /** One transformer forward on the run's shapes (after a warm-up), profiled; the faster of two. */
+    private static ForwardTiming oneForward(Path dir, TransformerConfig c, ResolutionBucket b, int text,
+            Precision precision) throws IOException {
         ComputeDevice cpu = ComputeDevice.CPU;
         try (QwenImageTransformer t = QwenImageTransformer.load(dir.resolve("transformer"),
                 QwenImageTransformer.Options.cpu().withPrecision(precision))) {
-            double best = Double.MAX_VALUE;
+            ForwardTiming best = null;
             for (int r = 0; r < 2; r++) {
                 try (TensorScope s = TensorScope.open()) {
                     long tokens = (long) (LAYERS + 2) * b.tokensPerFrame();
                     Tensor x = Ops.seededNormal(3, new long[] {1, tokens, c.inChannels()}, cpu);
                     Tensor e = Ops.seededNormal(4, new long[] {1, 6, text}, cpu);
+                    Tensor ts = Ops.fromFloats(new float[] {0.5f}, new long[] {1}, cpu);
+                    Tensor flags = Ops.fromLongs(new long[] {0}, new long[] {1}, cpu);
+                    List<FrameShape> shapes = FrameShape.layered(LAYERS, b.gridHeight(), b.gridWidth());
+                    OpProfile prof = OpProfile.recording();
                     long t0 = System.nanoTime();
-                    t.forward(x, e, null, new float[] {0.5f}, new long[] {0}, LAYERS, b.gridHeight(),
-                            b.gridWidth()).toFloats();
-                    best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                    t.forward(x, e, null, ts, flags, shapes, ForwardObserver.NONE, prof).toFloats();
+                    double seconds = (System.nanoTime() - t0) / 1e9;
+                    if (best == null || seconds < best.seconds()) {
+                        best = new ForwardTiming(seconds, prof.attentionFlops(), prof.attentionSeconds());
+                    }
                 }
             }
             return best;
