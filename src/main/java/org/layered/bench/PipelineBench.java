@@ -50,9 +50,10 @@ import java.util.Map;
  * model runs twice in each way of computing CFG's two predictions ({@link GuidanceBatching}: two transformer calls
  * per step, or one call on a batch of two), interleaved, and the largest 8-bit difference between their layers is
  * printed. Each stage's matmul-class work ({@link StageWork}) is printed with its rate as a share of the 1024^3 matmul
- * rate measured in the same process, and the run's time is set against its floor: all of its work at that rate, the
- * transformer's attention at the rate libtorch's fused attention reaches in the forward timed alone (the kernel
- * upstream uses too; no op in reach computes it faster). In a precision other than float32 the same run in float32 follows: the denoising time ratio and the
+ * rate measured in the same process (libtorch's default BLAS), and the run's time is set against a reference: all of
+ * its work at that rate, the transformer's attention at the rate libtorch's fused attention reaches in the forward
+ * timed alone (the kernel upstream uses too). Stages above 100 % run on oneDNN, which outruns the default BLAS on
+ * some CPUs ({@link org.layered.engine.LinearKernel}). In a precision other than float32 the same run in float32 follows: the denoising time ratio and the
  * 8-bit difference of the layers (the error of the reduced precision).
  */
 public final class PipelineBench {
@@ -223,20 +224,21 @@ public final class PipelineBench {
     }
 
     /**
-     * The run's matmul-class work per stage and its floor: all of it at the matmul rate, except the transformer's
-     * attention at the rate the fused attention kernel reaches (attention FLOPs from the forward timed alone).
+     * The run's matmul-class work per stage and its reference time: all of it at the matmul rate, except the
+     * transformer's attention at the rate the fused attention kernel reaches (attention FLOPs from the forward timed
+     * alone).
      */
     private static void printFloor(StageWork work, int forwards, ForwardTiming forward, MatmulThroughput matmul,
             double total, PrintStream out) {
         double rate = matmul.bestFlopsPerSec();
         double attention = forwards * forward.attentionFlops();
-        double floor = (work.totalFlops() - attention) / rate + attention / forward.attentionRate();
+        double reference = (work.totalFlops() - attention) / rate + attention / forward.attentionRate();
         out.printf(Locale.ROOT, "    work: %s; %.0f GFLOP in all, %.0f %% of it the transformer's attention (%.0f "
                 + "GFLOP/s in the forward timed alone, %.0f %% of the matmul rate); matmul %.0f GFLOP/s (best 1024^3, "
                 + "this process)%n", work.describe(rate), work.totalFlops() / 1e9, 100 * attention / work.totalFlops(),
                 forward.attentionRate() / 1e9, 100 * forward.attentionRate() / rate, rate / 1e9);
-        out.printf(Locale.ROOT, "    floor (that work at those rates): %.2f s; this run took %.2fx the floor%n", floor,
-                total / floor);
+        out.printf(Locale.ROOT, "    that work at those rates: %.2f s; this run took %.2fx that%n", reference,
+                total / reference);
     }
 
     /** One forward timed alone: its seconds and its attention's FLOPs and seconds. */
