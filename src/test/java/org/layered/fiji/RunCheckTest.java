@@ -81,12 +81,12 @@ class RunCheckTest {
         List<String> asked = new ArrayList<>();
         assertFalse(RunCheck.asking(log::add, q -> asked.add(q) && false).proceed(cpu, slow));
         String q = asked.get(0);
-        assertTrue(q.startsWith("This run would take at least "), q);
+        assertTrue(q.startsWith("This run would take about "), q);
         assertTrue(q.contains(" hours on the CPU: 20.2 PFLOP"), q);
         assertTrue(q.contains("PFLOP (50 steps x 2 forwards (CFG), 60 blocks of width 3072"), q);
         assertTrue(q.contains("at the 172 GFLOP/s this machine's matmul reaches"), q);
         assertTrue(q.endsWith("Run it on the CPU anyway?"), q);
-        assertTrue(log.get(1).startsWith("Layered: warning: this run would take at least"), log.toString());
+        assertTrue(log.get(1).startsWith("Layered: warning: this run would take about"), log.toString());
         assertTrue(log.get(2).contains("cancelled at the time estimate"), log.toString());
         assertTrue(RunCheck.logging(log::add).proceed(cpu, slow), "macros and batches only log");
         assertTrue(RunCheck.asking(log::add, x -> false).proceed(cpu, null), "nothing asked about a quick run");
