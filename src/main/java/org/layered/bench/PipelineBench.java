@@ -53,8 +53,8 @@ import java.util.Map;
  * rate measured in the same process (libtorch's default BLAS), and the run's time is set against a reference: all of
  * its work at that rate, the transformer's attention at the rate libtorch's fused attention reaches in the forward
  * timed alone (the kernel upstream uses too). Stages above 100 % run on oneDNN, which outruns the default BLAS on
- * some CPUs ({@link org.layered.engine.LinearKernel}). In a precision other than float32 the same run in float32 follows: the denoising time ratio and the
- * 8-bit difference of the layers (the error of the reduced precision).
+ * some CPUs ({@link org.layered.engine.LinearKernel}). In a precision other than float32 the same run in float32
+ * follows: the denoising time ratio and the 8-bit difference of the layers (the error of the reduced precision).
  */
 public final class PipelineBench {
     private static final int LAYERS = 2;
