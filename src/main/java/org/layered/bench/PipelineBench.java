@@ -179,7 +179,7 @@ public final class PipelineBench {
                         out.printf(Locale.ROOT, "    %d transformer forwards of %.2f s (timed alone); outside the "
                                 + "model's tensor work: %.1f %% (%.2f s)%n", forwards, forward.seconds(),
                                 100 * Math.max(0, total - model) / total, Math.max(0, total - model));
-                        printFloor(work, forwards, forward, matmul, total, out);
+                        printReference(work, forwards, forward, matmul, total, out);
                     }
                 }
             }
@@ -228,7 +228,7 @@ public final class PipelineBench {
      * transformer's attention at the rate the fused attention kernel reaches (attention FLOPs from the forward timed
      * alone).
      */
-    private static void printFloor(StageWork work, int forwards, ForwardTiming forward, MatmulThroughput matmul,
+    private static void printReference(StageWork work, int forwards, ForwardTiming forward, MatmulThroughput matmul,
             double total, PrintStream out) {
         double rate = matmul.bestFlopsPerSec();
         double attention = forwards * forward.attentionFlops();

@@ -42,11 +42,6 @@ final class StageWork implements ProgressListener {
         }
     }
 
-    /** The finished stages, in run order. */
-    Map<String, Work> stages() {
-        return stages;
-    }
-
     /** FLOPs of all stages. */
     double totalFlops() {
         return stages.values().stream().mapToDouble(Work::flops).sum();

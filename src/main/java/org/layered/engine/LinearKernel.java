@@ -5,8 +5,8 @@ import java.util.Locale;
 /**
  * Which library computes float32 linear layers on the CPU. libtorch's default is MKL's sgemm, which on AMD CPUs runs
  * its AVX2 kernels even where the CPU has AVX-512; oneDNN, also inside libtorch, runs AVX-512 there: on an AMD EPYC
- * of family 26 (Zen 5, full-width AVX-512), a 9600 x 3072 x 3072 layer at 290 GFLOP/s against MKL's 150, which is
- * half that core's peak. Both accumulate in float32, so results differ by rounding order only. oneDNN reorders the
+ * of family 26 (Zen 5, full-width AVX-512), a 9600 x 3072 x 3072 layer at 290 GFLOP/s against MKL's 150 (half the
+ * cores' AVX-512 peak). Both accumulate in float32, so results differ by rounding order only. oneDNN reorders the
  * weight on every call, which costs more than it saves for a few rows, so short inputs stay with the default. bf16
  * linear layers already go to oneDNN inside libtorch, and CUDA has its own libraries: neither is concerned.
  */
