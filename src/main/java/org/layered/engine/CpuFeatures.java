@@ -14,11 +14,13 @@ import java.util.Set;
  *
  * @param known      whether the flags could be read (Linux)
  * @param amd        the vendor is AMD ({@code AuthenticAMD})
+ * @param family     the {@code cpu family} number (AMD: 25 is Zen 3 and Zen 4, 26 is Zen 5); 0 when not stated
  * @param avx512f    the CPU has AVX-512 (foundation)
  * @param avx512Bf16 the CPU has AVX512-BF16
  * @param amxBf16    the CPU has AMX-BF16
  */
-public record CpuFeatures(boolean known, boolean amd, boolean avx512f, boolean avx512Bf16, boolean amxBf16) {
+public record CpuFeatures(boolean known, boolean amd, int family, boolean avx512f, boolean avx512Bf16,
+        boolean amxBf16) {
     private static volatile CpuFeatures current;
 
     /** This machine's features (read once). */
@@ -38,25 +40,32 @@ public record CpuFeatures(boolean known, boolean amd, boolean avx512f, boolean a
     }
 
     /**
-     * The features named by the first {@code vendor_id} and {@code flags} lines of a {@code /proc/cpuinfo} text
-     * (null: unknown).
+     * The features named by the first {@code vendor_id}, {@code cpu family} and {@code flags} lines of a
+     * {@code /proc/cpuinfo} text (null: unknown).
      */
     static CpuFeatures parse(String cpuinfo) {
         if (cpuinfo != null) {
             boolean amd = false;
+            int family = 0;
             for (String line : cpuinfo.split("\n")) {
                 int colon = line.indexOf(':');
                 String key = colon > 0 ? line.substring(0, colon).strip() : "";
                 if (key.equals("vendor_id")) {
                     amd = line.substring(colon + 1).strip().equals("AuthenticAMD");
+                } else if (key.equals("cpu family")) {
+                    try {
+                        family = Integer.parseInt(line.substring(colon + 1).strip());
+                    } catch (NumberFormatException e) {
+                        family = 0;
+                    }
                 } else if (key.equals("flags")) {
                     Set<String> flags = Set.of(line.substring(colon + 1).strip().split("\\s+"));
-                    return new CpuFeatures(true, amd, flags.contains("avx512f"), flags.contains("avx512_bf16"),
-                            flags.contains("amx_bf16"));
+                    return new CpuFeatures(true, amd, family, flags.contains("avx512f"),
+                            flags.contains("avx512_bf16"), flags.contains("amx_bf16"));
                 }
             }
         }
-        return new CpuFeatures(false, false, false, false, false);
+        return new CpuFeatures(false, false, 0, false, false, false);
     }
 
     /** Whether bf16 matmuls run natively (AVX512-BF16 or AMX-BF16). */

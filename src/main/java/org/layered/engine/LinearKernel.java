@@ -27,9 +27,13 @@ public enum LinearKernel {
         this.label = label;
     }
 
+    /** The first AMD CPU family with full-width AVX-512 (Zen 5), where oneDNN's gain was measured. */
+    static final int AMD_ZEN5_FAMILY = 26;
+
     /**
      * The choice for a machine: {@code override} (the property's value) when set, else oneDNN on AMD CPUs with
-     * AVX-512 and the default elsewhere (on Intel CPUs MKL runs AVX-512 itself).
+     * full-width AVX-512 (family 26, Zen 5, and later) and the default elsewhere: on Intel CPUs MKL runs AVX-512
+     * itself, and Zen 4 executes AVX-512 at AVX2's width, where the gain is unmeasured.
      *
      * @throws IllegalArgumentException for an override that names neither
      */
@@ -42,7 +46,7 @@ public enum LinearKernel {
                         + " is not a linear kernel: use default or onednn");
             };
         }
-        return cpu.amd() && cpu.avx512f() ? ONEDNN : DEFAULT;
+        return cpu.amd() && cpu.avx512f() && cpu.family() >= AMD_ZEN5_FAMILY ? ONEDNN : DEFAULT;
     }
 
     /** Whether, under this choice, a linear layer over {@code rows} rows of {@code x} runs on oneDNN. */

@@ -63,7 +63,7 @@ public final class TorchEngine {
             try {
                 oneDnn = withOurLoader(() -> OpLibrary.load(LinearKernel.ONEDNN));
                 note += System.getProperty(LinearKernel.PROPERTY) != null ? " (" + LinearKernel.PROPERTY + ")"
-                        : " (an AMD CPU with AVX-512, where MKL runs AVX2 kernels)";
+                        : " (an AMD CPU with full-width AVX-512, where MKL runs AVX2 kernels)";
             } catch (RuntimeException ex) {
                 // a libtorch built without oneDNN: the default library computes them, as everywhere else
                 note = "float32 linear layers on the CPU: " + LinearKernel.DEFAULT.label() + " (oneDNN's variant of "

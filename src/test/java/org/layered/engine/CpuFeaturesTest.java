@@ -12,6 +12,7 @@ class CpuFeaturesTest {
     private static final String ZEN4 = """
             processor\t: 0
             vendor_id\t: AuthenticAMD
+            cpu family\t: 25
             model name\t: AMD EPYC 9R14
             flags\t\t: fpu vme fma avx avx2 avx512f avx512bw avx512vl avx512_bf16 avx512_vnni
             bugs\t\t: sysret_ss_attrs
@@ -25,7 +26,7 @@ class CpuFeaturesTest {
         CpuFeatures zen4 = CpuFeatures.parse(ZEN4);
         assertTrue(zen4.known() && zen4.avx512Bf16() && !zen4.amxBf16() && zen4.nativeBf16());
         assertEquals("native bf16 (AVX512-BF16)", zen4.describe());
-        assertTrue(zen4.amd() && zen4.avx512f());
+        assertTrue(zen4.amd() && zen4.avx512f() && zen4.family() == 25);
         CpuFeatures spr = CpuFeatures.parse("vendor_id : GenuineIntel\nflags : avx512f avx512_bf16 amx_bf16 amx_tile"
                 + " amx_int8\n");
         assertEquals("native bf16 (AVX512-BF16, AMX-BF16)", spr.describe());

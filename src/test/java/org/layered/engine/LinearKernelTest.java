@@ -14,13 +14,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LinearKernelTest {
-    private static final CpuFeatures ZEN5 = new CpuFeatures(true, true, true, true, false);
-    private static final CpuFeatures ZEN3 = new CpuFeatures(true, true, false, false, false);
-    private static final CpuFeatures SAPPHIRE_RAPIDS = new CpuFeatures(true, false, true, true, true);
+    private static final CpuFeatures ZEN5 = new CpuFeatures(true, true, 26, true, true, false);
+    private static final CpuFeatures ZEN4 = new CpuFeatures(true, true, 25, true, true, false);
+    private static final CpuFeatures ZEN3 = new CpuFeatures(true, true, 25, false, false, false);
+    private static final CpuFeatures SAPPHIRE_RAPIDS = new CpuFeatures(true, false, 6, true, true, true);
 
     @Test
     void oneDnnOnAmdCpusWithAvx512UnlessOverridden() {
         assertEquals(LinearKernel.ONEDNN, LinearKernel.choose(ZEN5, null));
+        assertEquals(LinearKernel.DEFAULT, LinearKernel.choose(ZEN4, null));
         assertEquals(LinearKernel.DEFAULT, LinearKernel.choose(ZEN3, null));
         assertEquals(LinearKernel.DEFAULT, LinearKernel.choose(SAPPHIRE_RAPIDS, ""));
         assertEquals(LinearKernel.DEFAULT, LinearKernel.choose(CpuFeatures.parse(null), null));
