@@ -67,12 +67,7 @@ public final class SyntheticStacks {
         for (int y = 0; y < H; y++) {
             for (int x = 0; x < W; x++) {
                 double d = Math.hypot(x - cx, y - cy);
-                int a = (int) Math.round(alpha * Math.max(0, Math.min(1, r + 0.5 - d)));
-                int i = 4 * (y * W + x);
-                px[i] = (byte) red;
-                px[i + 1] = (byte) green;
-                px[i + 2] = (byte) blue;
-                px[i + 3] = (byte) a;
+                put(px, x, y, red, green, blue, (int) Math.round(alpha * Math.max(0, Math.min(1, r + 0.5 - d))));
             }
         }
         return new RgbaImage(W, H, px);
@@ -82,14 +77,18 @@ public final class SyntheticStacks {
         byte[] px = new byte[W * H * 4];
         for (int y = y0; y < Math.min(H, y0 + h); y++) {
             for (int x = x0; x < Math.min(W, x0 + w); x++) {
-                int i = 4 * (y * W + x);
-                px[i] = (byte) red;
-                px[i + 1] = (byte) green;
-                px[i + 2] = (byte) blue;
-                px[i + 3] = (byte) alpha;
+                put(px, x, y, red, green, blue, alpha);
             }
         }
         return new RgbaImage(W, H, px);
+    }
+
+    private static void put(byte[] px, int x, int y, int red, int green, int blue, int alpha) {
+        int i = 4 * (y * W + x);
+        px[i] = (byte) red;
+        px[i + 1] = (byte) green;
+        px[i + 2] = (byte) blue;
+        px[i + 3] = (byte) alpha;
     }
 
     /** {@code layer} moved by (dx, dy) with every colour raised by {@code brighter} levels. */
